@@ -57,6 +57,8 @@ class LanguageModelImpl : public torch::nn::Module {
   // them; Llama's fused q|k|v and gate|up weights are returned as row slices). A tied
   // embedding appears once (GPT-2 "wte.weight", Llama "model.embed_tokens.weight").
   virtual std::vector<std::pair<std::string, torch::Tensor>> hfStateDict() = 0;
+  // The parameters' gradients in the same names and layout (undefined where no grad yet).
+  virtual std::vector<std::pair<std::string, torch::Tensor>> hfGradDict() = 0;
 
   // Copies HF-named tensors into the parameters (dtype converted). Accepts an optional
   // "transformer." (GPT-2) prefix and ignores HF's non-weight buffers (attn.bias,
@@ -85,6 +87,17 @@ class LanguageModelImpl : public torch::nn::Module {
 };
 
 using LanguageModel = std::shared_ptr<LanguageModelImpl>;
+
+// What a Subnet selects in one layer: sorted kept head and MLP-unit indices (all of them
+// when the fraction is 1). Layer i's choice depends only on (seed, i), not on the others.
+struct LayerChoice {
+  bool run = true;
+  std::vector<int64_t> heads;  // query heads, 0..n_head-1
+  std::vector<int64_t> units;  // MLP hidden units, 0..d_ff-1
+};
+// Throws std::invalid_argument if `layers` is neither empty nor n_layer long, or a
+// fraction is outside (0, 1].
+std::vector<LayerChoice> resolveSubnet(const plan::Model& cfg, const Subnet& s);
 
 // arch "gpt2" | "llama". Throws std::invalid_argument with the offending field and value.
 LanguageModel buildModel(const plan::Model& cfg);

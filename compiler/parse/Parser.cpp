@@ -1,0 +1,485 @@
+// Parser.cpp — ANTLR parse tree -> AST, and syntax errors in the language's own words.
+#include "compiler/parse/Parser.h"
+
+#include <algorithm>
+#include <set>
+
+#include "RecipeLexer.h"
+#include "RecipeParser.h"
+#include "antlr4-runtime.h"
+
+namespace recipec::parse {
+namespace {
+
+using diag::SourceRange;
+using P = RecipeParser;
+
+// Human names for token types in "expected ..." messages.
+std::string tokenName(const antlr4::dfa::Vocabulary& vocab, size_t type) {
+  if (type == antlr4::Token::EOF) return "end of file";
+  switch (type) {
+    case P::ID: return "a name";
+    case P::NUMBER: return "a number";
+    case P::STRING: return "a string";
+    case P::PERCENTILE: return "a percentile like `p90`";
+    case P::STEP: return "`steps`";
+    case P::EPOCH: return "`epochs`";
+    case P::TOKEN: return "`tokens`";
+    default: break;
+  }
+  std::string lit = vocab.getLiteralName(type);
+  if (lit.size() >= 2 && lit.front() == '\'') return "`" + lit.substr(1, lit.size() - 2) + "`";
+  return vocab.getSymbolicName(type);
+}
+
+bool isKeyword(size_t type) { return type >= P::RECIPE && type <= P::SIGMA; }
+
+std::string describeFound(antlr4::Token* t) {
+  if (!t || t->getType() == antlr4::Token::EOF) return "end of file";
+  switch (t->getType()) {
+    case P::NUMBER: return "number `" + t->getText() + "`";
+    case P::STRING: return "string " + t->getText();
+    default: return "`" + t->getText() + "`";
+  }
+}
+
+SourceRange tokenRange(diag::FileId file, antlr4::Token* t) {
+  SourceRange r;
+  r.file = file;
+  r.line = static_cast<uint32_t>(t->getLine());
+  r.col = static_cast<uint32_t>(t->getCharPositionInLine()) + 1;
+  r.endLine = r.line;
+  size_t len = t->getType() == antlr4::Token::EOF ? 1 : std::max<size_t>(1, t->getText().size());
+  r.endCol = r.col + static_cast<uint32_t>(len) - 1;
+  return r;
+}
+
+class SyntaxErrors : public antlr4::BaseErrorListener {
+ public:
+  SyntaxErrors(diag::FileId file, diag::DiagnosticEngine& diags) : file_(file), diags_(diags) {}
+
+  void syntaxError(antlr4::Recognizer* recognizer, antlr4::Token* offending, size_t line,
+                   size_t col, const std::string&, std::exception_ptr) override {
+    ++count_;
+    // ANTLR's recovery can report the same broken statement several times; the first
+    // report on a line is the useful one.
+    if (line == lastLine_) return;
+    lastLine_ = line;
+    SourceRange at;
+    if (offending) at = tokenRange(file_, offending);
+    else at = SourceRange{file_, (uint32_t)line, (uint32_t)col + 1, (uint32_t)line, (uint32_t)col + 1};
+
+    auto* parser = dynamic_cast<antlr4::Parser*>(recognizer);
+    if (!parser) {  // lexer errors are turned into BAD_CHAR tokens; nothing else reaches here
+      diags_.error("E0103", "unexpected character", at);
+      return;
+    }
+    if (offending && offending->getType() == P::UNTERMINATED_STRING) {
+      auto& d = diags_.error("E0102", "unterminated string", at, "the string starts here");
+      d.help = "add the closing `\"` on the same line";
+      return;
+    }
+    if (offending && offending->getType() == P::BAD_CHAR) {
+      diags_.error("E0103", "unexpected character `" + offending->getText() + "`", at,
+                   "not part of the recipe language");
+      return;
+    }
+
+    antlr4::misc::IntervalSet expected;
+    try {
+      expected = parser->getExpectedTokens();
+    } catch (...) {
+    }
+    std::vector<size_t> types;
+    for (size_t t : expected.toList()) types.push_back(t);
+    bool name = std::find(types.begin(), types.end(), (size_t)P::ID) != types.end();
+    // Keywords double as names; listing 40 of them helps nobody.
+    std::vector<std::string> names;
+    std::vector<std::string> keywords;
+    const auto& vocab = parser->getVocabulary();
+    for (size_t t : types) {
+      if (isKeyword(t)) {
+        std::string lit = vocab.getLiteralName(t);
+        if (lit.size() >= 2) keywords.push_back(lit.substr(1, lit.size() - 2));
+        if (name) continue;
+      }
+      names.push_back(tokenName(vocab, t));
+    }
+
+    // A name where a keyword was expected is most often a misspelt keyword.
+    if (offending && offending->getType() == P::ID && !name && !keywords.empty()) {
+      std::string guess = diag::nearest(offending->getText(), keywords);
+      if (!guess.empty()) {
+        auto& d = diags_.error("E0101", "unknown keyword `" + offending->getText() + "`", at,
+                               "did you mean `" + guess + "`?");
+        d.help = "replace `" + offending->getText() + "` with `" + guess + "`";
+        return;
+      }
+    }
+
+    std::string list;
+    if (names.size() > 8) {
+      list = "one of " + std::to_string(names.size()) + " possible tokens";
+    } else {
+      for (size_t i = 0; i < names.size(); ++i) {
+        if (i) list += i + 1 == names.size() ? " or " : ", ";
+        list += names[i];
+      }
+    }
+    std::string msg = "expected " + (list.empty() ? std::string("something else") : list) +
+                      ", found " + describeFound(offending);
+    auto& d = diags_.error("E0100", msg, at, "unexpected here");
+    if (offending && offending->getType() == P::NUMBER && name == false &&
+        std::find(names.begin(), names.end(), "`steps`") != names.end())
+      d.help = "a number here needs a unit: `steps`, `tokens` or `epochs`";
+  }
+
+  size_t count() const { return count_; }
+
+ private:
+  diag::FileId file_;
+  diag::DiagnosticEngine& diags_;
+  size_t lastLine_ = 0;
+  size_t count_ = 0;
+};
+
+std::string unescape(const std::string& quoted) {
+  std::string out;
+  for (size_t i = 1; i + 1 < quoted.size(); ++i) {
+    char c = quoted[i];
+    if (c == '\\' && i + 2 < quoted.size()) {
+      char n = quoted[++i];
+      out += n == 'n' ? '\n' : n == 't' ? '\t' : n;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+// Walks the parse tree of one file and builds the AST.
+class Builder {
+ public:
+  explicit Builder(diag::FileId file) : file_(file) {}
+
+  SourceRange range(antlr4::ParserRuleContext* ctx) const {
+    SourceRange r = tokenRange(file_, ctx->getStart());
+    antlr4::Token* stop = ctx->getStop();
+    if (stop && stop->getTokenIndex() >= ctx->getStart()->getTokenIndex()) {
+      SourceRange e = tokenRange(file_, stop);
+      r.endLine = e.endLine;
+      r.endCol = e.endCol;
+    }
+    return r;
+  }
+  SourceRange range(antlr4::tree::TerminalNode* n) const { return tokenRange(file_, n->getSymbol()); }
+
+  ast::Ident ident(P::IdentContext* ctx) const { return {ctx->getText(), range(ctx)}; }
+  ast::Ident ident(P::DottedContext* ctx) const {
+    std::string s;
+    for (auto* i : ctx->ident()) s += (s.empty() ? "" : ".") + i->getText();
+    return {s, range(ctx)};
+  }
+
+  ast::ExprPtr expr(P::ExprContext* ctx) const {
+    auto e = std::make_unique<ast::Expr>();
+    e->range = range(ctx);
+    if (auto* c = dynamic_cast<P::NegExprContext*>(ctx)) {
+      e->kind = ast::Expr::Kind::Neg;
+      e->elements.push_back(expr(c->expr()));
+    } else if (auto* c = dynamic_cast<P::QuantityExprContext*>(ctx)) {
+      return quantity(c->quantity());
+    } else if (auto* c = dynamic_cast<P::PercentileExprContext*>(ctx)) {
+      e->kind = ast::Expr::Kind::Percentile;
+      e->text = c->getText();
+      e->number = parseNumber(e->text.substr(1));
+    } else if (auto* c = dynamic_cast<P::StringExprContext*>(ctx)) {
+      e->kind = ast::Expr::Kind::String;
+      e->text = unescape(c->getText());
+    } else if (auto* c = dynamic_cast<P::CallExprContext*>(ctx)) {
+      return call(c->call());
+    } else if (auto* c = dynamic_cast<P::ObjectExprContext*>(ctx)) {
+      return object(c->object());
+    } else if (auto* c = dynamic_cast<P::TupleExprContext*>(ctx)) {
+      e->kind = ast::Expr::Kind::Tuple;
+      for (auto* x : c->expr()) e->elements.push_back(expr(x));
+    } else if (auto* c = dynamic_cast<P::ParenExprContext*>(ctx)) {
+      return expr(c->expr());
+    } else if (auto* c = dynamic_cast<P::NameExprContext*>(ctx)) {
+      e->kind = ast::Expr::Kind::Name;
+      e->text = ident(c->dotted()).name;
+    }
+    return e;
+  }
+
+  ast::ExprPtr quantity(P::QuantityContext* ctx) const {
+    auto e = std::make_unique<ast::Expr>();
+    e->range = range(ctx);
+    e->text = ctx->NUMBER()->getText();
+    e->number = parseNumber(e->text);
+    e->kind = ast::Expr::Kind::Number;
+    if (auto* u = ctx->unit()) {
+      e->kind = ast::Expr::Kind::Quantity;
+      if (u->PERCENT()) e->unit = "percent";
+      else if (u->STEP()) e->unit = "steps";
+      else if (u->EPOCH()) e->unit = "epochs";
+      else if (u->TOKEN()) e->unit = "tokens";
+      else if (u->SIGMA()) e->unit = "sigma";
+    }
+    return e;
+  }
+
+  ast::ExprPtr call(P::CallContext* ctx) const {
+    auto e = std::make_unique<ast::Expr>();
+    e->kind = ast::Expr::Kind::Call;
+    e->range = range(ctx);
+    e->text = ctx->ident()->getText();
+    e->calleeRange = range(ctx->ident());
+    for (auto* a : ctx->arg()) {
+      ast::Field f;
+      if (a->ident()) f.name = ident(a->ident());
+      f.value = expr(a->expr());
+      f.range = range(a);
+      e->fields.push_back(std::move(f));
+    }
+    return e;
+  }
+
+  ast::ExprPtr object(P::ObjectContext* ctx) const {
+    auto e = std::make_unique<ast::Expr>();
+    e->kind = ast::Expr::Kind::Object;
+    e->range = range(ctx);
+    for (auto* fc : ctx->field()) {
+      ast::Field f;
+      f.name = ident(fc->ident());
+      f.value = expr(fc->expr(0));
+      if (fc->expr().size() > 1) f.valueEnd = expr(fc->expr(1));
+      f.range = range(fc);
+      e->fields.push_back(std::move(f));
+    }
+    return e;
+  }
+
+  ast::Condition condition(P::ConditionContext* ctx) const {
+    ast::Condition c;
+    c.range = range(ctx);
+    auto* m = ctx->metric();
+    std::string name;
+    for (auto* i : m->ident()) name += (name.empty() ? "" : ".") + i->getText();
+    SourceRange mr = range(m->ident(0));
+    SourceRange last = range(m->ident().back());
+    mr.endLine = last.endLine;
+    mr.endCol = last.endCol;
+    c.metric = {name, mr};
+    if (m->dotted()) c.argument = ident(m->dotted());
+    c.op = ctx->comparison()->getText();
+    c.opRange = range(ctx->comparison());
+    c.threshold = expr(ctx->expr());
+    if (ctx->quantity()) c.window = quantity(ctx->quantity());
+    return c;
+  }
+
+  ast::Interval interval(P::IntervalContext* ctx) const {
+    ast::Interval iv;
+    iv.range = range(ctx);
+    if (auto* q = dynamic_cast<P::EveryQuantityContext*>(ctx)) iv.quantity = quantity(q->quantity());
+    else iv.epoch = true;
+    return iv;
+  }
+
+  ast::Rule rule(P::RuleStmtContext* ctx) const {
+    ast::Rule r;
+    r.range = range(ctx);
+    auto* a = ctx->action();
+    ast::Action& act = r.action;
+    act.range = range(a);
+    act.keyword = {a->getStart()->getText(), tokenRange(file_, a->getStart())};
+    if (auto* c = dynamic_cast<P::MixActionContext*>(a)) {
+      act.kind = ast::Action::Kind::Mix;
+      if (c->object()) {
+        act.value = object(c->object());
+      } else {
+        act.value = std::make_unique<ast::Expr>();
+        act.value->kind = ast::Expr::Kind::Name;
+        act.value->text = c->ident()->getText();
+        act.value->range = range(c->ident());
+      }
+    } else if (auto* c = dynamic_cast<P::OrderActionContext*>(a)) {
+      act.kind = ast::Action::Kind::Order;
+      act.target = ident(c->ident(0));
+      if (c->ident().size() > 1) act.modifier = ident(c->ident(1));
+    } else if (auto* c = dynamic_cast<P::RecordActionContext*>(a)) {
+      act.kind = ast::Action::Kind::Record;
+      act.target = ident(c->ident(0));
+      act.modifier = ident(c->ident(1));
+    } else if (auto* c = dynamic_cast<P::SubnetActionContext*>(a)) {
+      act.kind = ast::Action::Kind::Subnet;
+      act.value = object(c->object());
+    } else if (auto* c = dynamic_cast<P::ReweightActionContext*>(a)) {
+      act.kind = ast::Action::Kind::Reweight;
+      act.value = call(c->call());
+    } else if (auto* c = dynamic_cast<P::SetActionContext*>(a)) {
+      act.kind = ast::Action::Kind::Set;
+      act.target = ident(c->ident());
+      act.value = expr(c->expr());
+    } else {
+      act.kind = ast::Action::Kind::Simple;
+    }
+    if (ctx->condition()) r.when = condition(ctx->condition());
+    if (ctx->interval()) r.every = interval(ctx->interval());
+    return r;
+  }
+
+  void item(P::ItemContext* ctx, ast::File& file) const {
+    ast::Item it;
+    it.range = range(ctx);
+    using K = ast::Item::Kind;
+    if (auto* c = dynamic_cast<P::UseItemContext*>(ctx)) {
+      it.kind = K::Use;
+      it.use = std::make_unique<ast::UseDecl>();
+      it.use->path = unescape(c->STRING()->getText());
+      it.use->pathRange = range(c->STRING());
+      it.use->range = it.range;
+    } else if (auto* c = dynamic_cast<P::LetItemContext*>(ctx)) {
+      it.kind = K::Let;
+      it.let = std::make_unique<ast::LetDecl>(ast::LetDecl{ident(c->ident()), expr(c->expr()), it.range});
+    } else if (auto* c = dynamic_cast<P::TokenizerItemContext*>(ctx)) {
+      it.kind = K::Tokenizer;
+      it.tokenizer = std::make_unique<ast::TokenizerDecl>(ast::TokenizerDecl{ident(c->ident()), call(c->call()), it.range});
+    } else if (auto* c = dynamic_cast<P::DatasetItemContext*>(ctx)) {
+      it.kind = K::Dataset;
+      it.dataset = std::make_unique<ast::DatasetDecl>();
+      it.dataset->name = ident(c->ident());
+      it.dataset->source = call(c->call());
+      it.dataset->range = it.range;
+      if (auto* s = c->splitClause())
+        it.dataset->split = ast::SplitClause{ident(s->ident()), quantity(s->quantity()), range(s)};
+    } else if (auto* c = dynamic_cast<P::MixtureItemContext*>(ctx)) {
+      it.kind = K::Mixture;
+      it.mixture = std::make_unique<ast::MixtureDecl>(ast::MixtureDecl{ident(c->ident()), object(c->object()), it.range});
+    } else if (auto* c = dynamic_cast<P::ModelItemContext*>(ctx)) {
+      it.kind = K::Model;
+      it.model = std::make_unique<ast::ModelDecl>();
+      it.model->name = ident(c->ident(0));
+      it.model->base = ident(c->ident(1));
+      if (c->object()) it.model->overrides = object(c->object());
+      it.model->range = it.range;
+    } else if (auto* c = dynamic_cast<P::TrainItemContext*>(ctx)) {
+      it.kind = K::Train;
+      it.train = std::make_unique<ast::TrainDecl>();
+      it.train->range = it.range;
+      for (auto* s : c->setting())
+        it.train->settings.push_back(ast::Setting{ident(s->ident()), s->FROM() != nullptr, expr(s->expr()), range(s)});
+    } else if (auto* c = dynamic_cast<P::PhaseItemContext*>(ctx)) {
+      it.kind = K::Phase;
+      it.phase = std::make_unique<ast::PhaseDecl>();
+      it.phase->name = ident(c->ident());
+      it.phase->range = it.range;
+      ast::Duration& d = it.phase->duration;
+      d.range = range(c->duration());
+      if (auto* f = dynamic_cast<P::ForDurationContext*>(c->duration())) {
+        d.kind = ast::Duration::Kind::For;
+        d.quantity = quantity(f->quantity());
+      } else if (auto* u = dynamic_cast<P::UntilDurationContext*>(c->duration())) {
+        d.kind = ast::Duration::Kind::Until;
+        d.quantity = quantity(u->quantity());
+      } else {
+        d.kind = ast::Duration::Kind::Rest;
+      }
+      for (auto* r : c->ruleStmt()) it.phase->rules.push_back(rule(r));
+    } else if (auto* c = dynamic_cast<P::EvaluateItemContext*>(ctx)) {
+      it.kind = K::Evaluate;
+      it.evaluate = std::make_unique<ast::EvaluateDecl>();
+      it.evaluate->metric = ident(c->ident(0));
+      it.evaluate->target = ident(c->dotted());
+      if (c->interval()) it.evaluate->every = interval(c->interval());
+      if (c->NUMBER()) {
+        auto q = std::make_unique<ast::Expr>();
+        q->kind = ast::Expr::Kind::Number;
+        q->text = c->NUMBER()->getText();
+        q->number = parseNumber(q->text);
+        q->range = range(c->NUMBER());
+        it.evaluate->limit = std::move(q);
+        it.evaluate->limitUnit = ident(c->ident(1));
+      }
+      it.evaluate->range = it.range;
+    } else if (auto* c = dynamic_cast<P::CheckpointItemContext*>(ctx)) {
+      it.kind = K::Checkpoint;
+      it.checkpoint = std::make_unique<ast::CheckpointDecl>();
+      it.checkpoint->range = it.range;
+      if (c->interval()) it.checkpoint->every = interval(c->interval());
+      if (c->NUMBER()) {
+        auto q = std::make_unique<ast::Expr>();
+        q->kind = ast::Expr::Kind::Number;
+        q->text = c->NUMBER()->getText();
+        q->number = parseNumber(q->text);
+        q->range = range(c->NUMBER());
+        it.checkpoint->keep = std::move(q);
+      }
+    } else if (auto* c = dynamic_cast<P::EventItemContext*>(ctx)) {
+      it.kind = K::Event;
+      it.event = std::make_unique<ast::EventDecl>();
+      it.event->range = it.range;
+      if (auto* t = dynamic_cast<P::NamedTriggerContext*>(c->trigger())) it.event->named = ident(t->ident());
+      else if (auto* t = dynamic_cast<P::ConditionTriggerContext*>(c->trigger())) it.event->condition = condition(t->condition());
+      it.event->action = ident(c->ident());
+    } else {
+      return;  // `;` alone
+    }
+    file.items.push_back(std::move(it));
+  }
+
+ private:
+  diag::FileId file_;
+};
+
+}  // namespace
+
+double parseNumber(const std::string& text) {
+  std::string digits;
+  double scale = 1;
+  for (char c : text) {
+    switch (c) {
+      case '_': break;
+      case 'k': scale = 1e3; break;
+      case 'M': scale = 1e6; break;
+      case 'B': scale = 1e9; break;
+      case 'T': scale = 1e12; break;
+      default: digits += c;
+    }
+  }
+  return std::stod(digits) * scale;
+}
+
+std::optional<ast::File> parseFile(const diag::SourceManager& sm, diag::FileId id,
+                                   diag::DiagnosticEngine& diags) {
+  const diag::SourceFile& src = sm.file(id);
+  antlr4::ANTLRInputStream input(src.text);
+  RecipeLexer lexer(&input);
+  lexer.removeErrorListeners();  // every character lexes (BAD_CHAR): the parser reports
+  antlr4::CommonTokenStream tokens(&lexer);
+  RecipeParser parser(&tokens);
+  SyntaxErrors listener(id, diags);
+  parser.removeErrorListeners();
+  parser.addErrorListener(&listener);
+  P::FileContext* tree = parser.file();
+  if (listener.count() > 0) return std::nullopt;
+
+  Builder b(id);
+  ast::File file;
+  file.id = id;
+  file.path = src.path;
+  if (auto* h = tree->header()) {
+    file.recipeName = unescape(h->STRING(0)->getText());
+    file.recipeNameRange = b.range(h->STRING(0));
+    if (h->EXTENDS()) {
+      file.extends = unescape(h->STRING(1)->getText());
+      file.extendsRange = b.range(h->STRING(1));
+    }
+    for (auto* it : h->item()) b.item(it, file);
+  }
+  for (auto* it : tree->item()) b.item(it, file);
+  return file;
+}
+
+}  // namespace recipec::parse

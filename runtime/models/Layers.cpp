@@ -1,0 +1,125 @@
+// Layers.cpp — see Layers.h.
+#include "runtime/models/Layers.h"
+
+#include <cmath>
+#include <limits>
+#include <sstream>
+#include <stdexcept>
+
+#include <torch/version.h>
+
+namespace recipec::models::detail {
+
+const at::Tensor& CausalMaskCache::get(int64_t T, const at::TensorOptions& opts) {
+  if (!mask_.defined() || mask_.size(0) != T || mask_.device() != opts.device() ||
+      mask_.scalar_type() != opts.dtype().toScalarType()) {
+    mask_ = at::full({T, T}, -std::numeric_limits<float>::infinity(), opts).triu_(1);
+  }
+  return mask_;
+}
+
+at::Tensor causalAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                           double dropout_p, bool training, CausalMaskCache& mask) {
+  const double p = training ? dropout_p : 0.0;
+#if TORCH_VERSION_MAJOR >= 2
+  (void)mask;
+  // Torch 2.x: flash / memory-efficient kernels on GPU, a fused flash kernel on CPU.
+  return at::scaled_dot_product_attention(q, k, v, {}, p, /*is_causal=*/true);
+#else
+  // LibTorch 1.13 has no fused attention kernel: at::_scaled_dot_product_attention is a
+  // composite of matmul + masked_fill + softmax + matmul. Folding the scale and the causal
+  // mask into one baddbmm measured 3-8% faster forward+backward on this CPU (B8 H6 T256
+  // D64: 49.3 ms vs 53.7 ms; B4 H12 T512 D64: 242 ms vs 249 ms; matmul + masked_fill_ was
+  // slowest at 58 / 269 ms), so this path is used.
+  const int64_t B = q.size(0), H = q.size(1), T = q.size(2), D = q.size(3);
+  at::Tensor q3 = q.reshape({B * H, T, D});  // (B*H, T, D), a copy only if q is strided
+  at::Tensor k3 = k.reshape({B * H, T, D});
+  at::Tensor v3 = v.reshape({B * H, T, D});
+  at::Tensor att = at::baddbmm(mask.get(T, q.options()), q3, k3.transpose(1, 2), 1.0,
+                               1.0 / std::sqrt(static_cast<double>(D)));  // (B*H, T, T)
+  att = at::softmax(att, -1);
+  if (p > 0) att = at::dropout(att, p, true);
+  return at::bmm(att, v3).view({B, H, T, D});
+#endif
+}
+
+DeviceIndex::DeviceIndex(const std::vector<int64_t>& v)
+    : cpu_(at::tensor(at::ArrayRef<int64_t>(v), at::kLong)) {}
+
+const at::Tensor& DeviceIndex::on(const at::Device& d) {
+  if (d.is_cpu()) return cpu_;
+  if (!dev_.defined() || dev_.device() != d) dev_ = cpu_.to(d);
+  return dev_;
+}
+
+std::vector<int64_t> blockIndices(const std::vector<int64_t>& blocks, int64_t width,
+                                  int64_t offset) {
+  std::vector<int64_t> out;
+  out.reserve(blocks.size() * width);
+  for (int64_t b : blocks)
+    for (int64_t j = 0; j < width; ++j) out.push_back(offset + b * width + j);
+  return out;
+}
+
+void require(bool ok, const plan::Model& cfg, const std::string& field, int64_t value,
+             const std::string& why) {
+  if (ok) return;
+  throw std::invalid_argument("model `" + cfg.name + "` (" + cfg.arch + "): " + field +
+                              " = " + std::to_string(value) + ": " + why);
+}
+
+static std::string shapeText(at::IntArrayRef s) {
+  std::ostringstream os;
+  os << "(";
+  for (size_t i = 0; i < s.size(); ++i) os << (i ? ", " : "") << s[i];
+  os << ")";
+  return os.str();
+}
+
+HfLoader::HfLoader(const std::map<std::string, at::Tensor>& tensors, std::string prefix) {
+  for (const auto& [name, t] : tensors) {
+    std::string n = name;
+    if (!prefix.empty() && n.rfind(prefix, 0) == 0) n = n.substr(prefix.size());
+    tensors_[n] = t;
+  }
+}
+
+void HfLoader::copy(const std::string& name, const at::Tensor& dst) {
+  auto it = tensors_.find(name);
+  if (it == tensors_.end())
+    throw std::invalid_argument("weights: missing tensor `" + name + "` (expected shape " +
+                                shapeText(dst.sizes()) + ")");
+  if (it->second.sizes() != dst.sizes())
+    throw std::invalid_argument("weights: tensor `" + name + "` has shape " +
+                                shapeText(it->second.sizes()) + ", the model needs " +
+                                shapeText(dst.sizes()));
+  if (!it->second.is_floating_point())
+    throw std::invalid_argument("weights: tensor `" + name + "` is not floating point");
+  at::NoGradGuard no_grad;
+  dst.copy_(it->second);
+  used_.insert(name);
+}
+
+void HfLoader::ignoreIfShaped(const std::string& name, at::IntArrayRef shape) {
+  auto it = tensors_.find(name);
+  if (it == tensors_.end()) return;
+  if (it->second.sizes() != shape)
+    throw std::invalid_argument("weights: tensor `" + name + "` has shape " +
+                                shapeText(it->second.sizes()) + ", the model needs " +
+                                shapeText(shape));
+  used_.insert(name);
+}
+
+void HfLoader::finish(const std::function<bool(const std::string&)>& ignorable) {
+  std::vector<std::string> extra;
+  for (const auto& [name, t] : tensors_)
+    if (!used_.count(name) && !ignorable(name)) extra.push_back(name);
+  if (extra.empty()) return;
+  std::string list;
+  for (size_t i = 0; i < extra.size() && i < 5; ++i) list += (i ? ", `" : "`") + extra[i] + "`";
+  if (extra.size() > 5) list += " and " + std::to_string(extra.size() - 5) + " more";
+  throw std::invalid_argument("weights: " + std::to_string(extra.size()) +
+                              " unexpected tensor(s) for this model: " + list);
+}
+
+}  // namespace recipec::models::detail

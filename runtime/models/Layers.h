@@ -1,0 +1,77 @@
+// Layers.h — internals shared by GPT2.cpp and Llama.cpp (not part of the public API).
+//
+// Causal attention (the fastest path for the LibTorch in use), caches for the causal mask
+// and for subnet index tensors (built on the CPU once per setSubnet, moved to the weights'
+// device once), and the bookkeeping of loadHfStateDict (every tensor used exactly once,
+// shapes checked, messages that name the tensor and both shapes).
+#pragma once
+
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <ATen/ATen.h>
+
+#include "runtime/plan/Plan.h"
+
+namespace recipec::models::detail {
+
+// Additive causal mask (T, T): 0 on and below the diagonal, -inf above. Rebuilt only when
+// T, device or dtype change, so the per-forward cost is a comparison.
+class CausalMaskCache {
+ public:
+  const at::Tensor& get(int64_t T, const at::TensorOptions& opts);
+
+ private:
+  at::Tensor mask_;  // (T, T)
+};
+
+// q (B, H, T, D), k (B, H, T, D), v (B, H, T, D) -> (B, H, T, D), causal, scaled by
+// 1/sqrt(D). `mask` is only used by the LibTorch 1.x path.
+at::Tensor causalAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                           double dropout_p, bool training, CausalMaskCache& mask);
+
+// An int64 index tensor kept on the CPU and mirrored on the device it was last asked for.
+class DeviceIndex {
+ public:
+  DeviceIndex() = default;
+  explicit DeviceIndex(const std::vector<int64_t>& v);
+  const at::Tensor& on(const at::Device& d);
+  bool defined() const { return cpu_.defined(); }
+
+ private:
+  at::Tensor cpu_, dev_;
+};
+
+// Indices of `count` consecutive blocks of `width` elements: {b*width + offset + j}.
+std::vector<int64_t> blockIndices(const std::vector<int64_t>& blocks, int64_t width,
+                                  int64_t offset = 0);
+
+// Throws std::invalid_argument("model `name`: field = value: why") unless ok.
+void require(bool ok, const plan::Model& cfg, const std::string& field, int64_t value,
+             const std::string& why);
+
+// Checks every field the arch uses (Model.cpp); throws std::invalid_argument via require.
+void validateConfig(const plan::Model& cfg);
+// cfg.n_kv_head with llama's "0 means n_head" resolved.
+int64_t kvHeads(const plan::Model& cfg);
+
+// The bookkeeping of loadHfStateDict.
+class HfLoader {
+ public:
+  HfLoader(const std::map<std::string, at::Tensor>& tensors, std::string strip_prefix);
+  // Copies tensor `name` into `dst` (a view of a parameter), converting dtype and device.
+  void copy(const std::string& name, const at::Tensor& dst);
+  // Marks `name` as consumed when present and its shape is `shape` (tied lm_head).
+  void ignoreIfShaped(const std::string& name, at::IntArrayRef shape);
+  // Throws naming every tensor neither copied nor ignorable (ignorable(name) == true).
+  void finish(const std::function<bool(const std::string&)>& ignorable);
+
+ private:
+  std::map<std::string, at::Tensor> tensors_;  // names with the prefix stripped
+  std::set<std::string> used_;
+};
+
+}  // namespace recipec::models::detail

@@ -1,0 +1,41 @@
+// RunDir.h — the run directory: what produced a run, its metrics and its checkpoints.
+//
+// Layout (docs/runtime.md):
+//   <run>/recipe.recipe     copy of plan.recipe_path when it is readable
+//   <run>/plan.json         the resolved plan that ran (durations and totals filled in)
+//   <run>/run.json          revision, seeds, device, threads, torch version, command line
+//   <run>/metrics.jsonl     one JSON object per line: train / eval / event records
+//   <run>/checkpoints/      step_XXXXXXXX/ folders (Checkpoint.h)
+// `create` refuses a folder that already exists (UserError, nothing touched); `open` is for
+// --resume and needs plan.json to be there.
+#pragma once
+
+#include <string>
+
+namespace recipec::train {
+
+class RunDir {
+ public:
+  static RunDir create(const std::string& dir);
+  static RunDir open(const std::string& dir);
+  // runs/<recipe>-YYYYmmdd-HHMMSS (a -2, -3 ... suffix if that second is taken).
+  static std::string defaultPath(const std::string& recipe_name, const std::string& root = "runs");
+
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+  std::string checkpoints() const { return file("checkpoints"); }
+  std::string metrics() const { return file("metrics.jsonl"); }
+
+  // Writes via a temporary file and rename, so a reader never sees half a file.
+  void writeFile(const std::string& name, const std::string& text) const;
+
+ private:
+  explicit RunDir(std::string p) : path_(std::move(p)) {}
+  std::string path_;
+};
+
+// The source revision: the build's `git rev-parse HEAD` (compile definition
+// RECIPEC_GIT_REVISION), else "unknown".
+std::string sourceRevision();
+
+}  // namespace recipec::train
