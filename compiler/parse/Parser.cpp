@@ -117,6 +117,13 @@ class SyntaxErrors : public antlr4::BaseErrorListener {
       }
     }
 
+    if (offending && offending->getType() == P::RECIPE) {
+      auto& d = diags_.error("E0100", "`recipe \"name\"` must come first in the file", at,
+                             "found after other declarations");
+      d.help = "move this line to the top of the file (comments may stay above it)";
+      return;
+    }
+
     std::string list;
     if (names.size() > 8) {
       list = "one of " + std::to_string(names.size()) + " possible tokens";

@@ -1,0 +1,71 @@
+// Checker.h — internal to sema: the state and helpers shared by the check files.
+//
+// Values are checked where they are used: a `let` is only known to be a number when a
+// setting needs a number, so the helpers resolve names through `let` (and `--set`) at
+// the point of use and report there, naming both the use and the constant.
+#pragma once
+
+#include <algorithm>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "compiler/sema/Check.h"
+
+namespace recipec::sema {
+
+class Checker {
+ public:
+  Checker(Program& p, const CheckOptions& o) : p_(p), d_(p.diags()), s_(p.scope()), opt_(o) {}
+  void run();
+
+  // Declarations (Check.cpp)
+  void checkDuplicates();
+  void checkOverrides();
+  void checkLets();
+  void checkTokenizer(const ast::TokenizerDecl& t);
+  void checkDataset(const ast::DatasetDecl& ds);
+  void checkMixtureObject(const ast::Expr& obj, bool allowSchedules, const char* what);
+  void checkModel(const ast::ModelDecl& m);
+  void checkTrain();
+  void checkEvaluate(const ast::EvaluateDecl& e);
+  void checkCheckpoint(const ast::CheckpointDecl& c);
+  // Phases, rules, events (CheckRules.cpp)
+  void checkPhases();
+  void checkRule(const ast::PhaseDecl& phase, const ast::Rule& r, bool& recordsTable,
+                 bool tableBefore);
+  void checkCondition(const ast::Condition& c, const char* context, bool perBlock);
+  void checkEvent(const ast::EventDecl& e);
+  void checkInterval(const ast::Interval& iv, const char* what);
+  void checkDuration(const ast::Duration& d);
+
+  // Helpers
+  const ast::Expr* resolve(const ast::Expr* e);           // through let/--set, nullptr on error
+  std::optional<double> peekNumber(const ast::Expr* e);   // no diagnostics
+  std::optional<double> number(const ast::Expr* e, const std::string& what);
+  std::optional<std::string> word(const ast::Expr* e, const std::string& what);
+  std::optional<std::string> string(const ast::Expr* e, const std::string& what);
+  void typeError(const ast::Expr* e, const std::string& what, const std::string& expected);
+  diag::Diagnostic& unknown(const char* kind, const std::string& name, const diag::SourceRange& at,
+               std::vector<std::string> candidates, const char* code = "E0201");
+  template <class Map>
+  std::vector<std::string> keys(const Map& m) {
+    std::vector<std::string> out;
+    for (const auto& kv : m) out.push_back(kv.first);
+    return out;
+  }
+  bool isMixable(const std::string& name) { return s_.datasets.count(name) || s_.mixtures.count(name); }
+  void checkFields(const ast::Expr& obj, const std::vector<std::string>& allowed, const std::string& what);
+  std::optional<double> modelField(const std::string& model, const std::string& field);
+  void missingFile(const std::string& pattern, const diag::SourceRange& at, const char* what);
+
+  Program& p_;
+  diag::DiagnosticEngine& d_;
+  const Scope& s_;
+  CheckOptions opt_;
+  std::set<std::string> resolving_;   // let-cycle guard
+};
+
+std::string fmtNumber(double v);
+
+}  // namespace recipec::sema
