@@ -1,0 +1,96 @@
+// test_golden.cpp — every malformed recipe in tests/compiler/errors/ next to the exact text
+// `recipec check` must print on stderr (NAME.expected), and exit code 1 (no crash, no 2).
+//
+// A file may start with `# args: ...` (extra command-line arguments) and `# exit: N`
+// (expected exit code, for warning-only cases). Regenerate the expectations after an
+// intended change with RECIPEC_UPDATE_GOLDEN=1 and review the diff.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string readAll(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+struct Result {
+  int exitCode;
+  std::string stderrText;
+};
+
+Result runCheck(const std::string& file, const std::string& args) {
+  std::string errPath = (fs::temp_directory_path() / ("recipec_golden_" + std::to_string(::getpid()) + ".txt")).string();
+  std::string cmd = "cd '" ERRORS_DIR "' && NO_COLOR=1 '" RECIPEC_BIN "' check '" + file + "' " + args +
+                    " >/dev/null 2>'" + errPath + "'";
+  int status = std::system(cmd.c_str());
+  Result r{WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), readAll(errPath)};
+  fs::remove(errPath);
+  return r;
+}
+
+std::string header(const std::string& text, const std::string& key) {
+  std::smatch m;
+  std::regex re("^# " + key + ": (.*)$", std::regex::multiline);
+  return std::regex_search(text, m, re) ? m[1].str() : "";
+}
+
+std::vector<std::string> errorCases() {
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(ERRORS_DIR))
+    if (e.path().extension() == ".recipe") names.push_back(e.path().stem().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+class Golden : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(Golden, StderrAndExitCodeMatch) {
+  const std::string name = GetParam();
+  const fs::path recipe = fs::path(ERRORS_DIR) / (name + ".recipe");
+  const fs::path expected = fs::path(ERRORS_DIR) / (name + ".expected");
+  std::string text = readAll(recipe);
+  std::string exitText = header(text, "exit");
+  int wantExit = exitText.empty() ? 1 : std::stoi(exitText);
+
+  Result r = runCheck(name + ".recipe", header(text, "args"));
+  if (std::getenv("RECIPEC_UPDATE_GOLDEN")) {
+    std::ofstream(expected, std::ios::binary) << r.stderrText;
+  }
+  EXPECT_EQ(r.exitCode, wantExit) << "stderr:\n" << r.stderrText;
+  ASSERT_TRUE(fs::exists(expected)) << "no golden file " << expected << "; run with RECIPEC_UPDATE_GOLDEN=1";
+  EXPECT_EQ(r.stderrText, readAll(expected));
+}
+
+INSTANTIATE_TEST_SUITE_P(Errors, Golden, ::testing::ValuesIn(errorCases()),
+                         [](const auto& info) { return info.param; });
+
+// Every documented code has at least one malformed recipe showing it.
+TEST(GoldenCoverage, EveryErrorCodeInDocsHasACase) {
+  std::string docs = readAll(fs::path(RECIPEC_SOURCE_DIR) / "docs" / "errors.md");
+  std::set<std::string> documented, covered;
+  std::regex code("\\b([EW]0[0-9]{3})\\b");
+  for (std::sregex_iterator it(docs.begin(), docs.end(), code), end; it != end; ++it) documented.insert((*it)[1]);
+  for (const auto& name : errorCases()) {
+    std::string out = readAll(fs::path(ERRORS_DIR) / (name + ".expected"));
+    for (std::sregex_iterator it(out.begin(), out.end(), code), end; it != end; ++it) covered.insert((*it)[1]);
+  }
+  ASSERT_FALSE(documented.empty());
+  for (const auto& c : documented) EXPECT_TRUE(covered.count(c)) << c << " is documented but no test shows it";
+  for (const auto& c : covered) EXPECT_TRUE(documented.count(c)) << c << " is emitted but not in docs/errors.md";
+}
+
+TEST(GoldenCoverage, AtLeastFortyMalformedRecipes) { EXPECT_GE(errorCases().size(), 40u); }
+
+}  // namespace
