@@ -4,6 +4,10 @@
 
 namespace recipec::cli {
 
-void addExtraCommands(CLI::App&) {}
+void addFmt(CLI::App& app);   // cmd_fmt.cpp
+
+void addExtraCommands(CLI::App& app) {
+  addFmt(app);
+}
 
 }  // namespace recipec::cli
