@@ -61,11 +61,13 @@ std::vector<int64_t> blockIndices(const std::vector<int64_t>& blocks, int64_t wi
   return out;
 }
 
-void require(bool ok, const plan::Model& cfg, const std::string& field, int64_t value,
+void require(bool ok, const plan::Model& cfg, const std::string& field, double value,
              const std::string& why) {
   if (ok) return;
+  std::ostringstream v;
+  v << value;  // 768, 0.5, 1e-05: no trailing zeros
   throw std::invalid_argument("model `" + cfg.name + "` (" + cfg.arch + "): " + field +
-                              " = " + std::to_string(value) + ": " + why);
+                              " = " + v.str() + ": " + why);
 }
 
 static std::string shapeText(at::IntArrayRef s) {
@@ -95,8 +97,7 @@ void HfLoader::copy(const std::string& name, const at::Tensor& dst) {
                                 shapeText(dst.sizes()));
   if (!it->second.is_floating_point())
     throw std::invalid_argument("weights: tensor `" + name + "` is not floating point");
-  at::NoGradGuard no_grad;
-  dst.copy_(it->second);
+  copies_.emplace_back(dst, it->second);
   used_.insert(name);
 }
 
@@ -114,7 +115,11 @@ void HfLoader::finish(const std::function<bool(const std::string&)>& ignorable) 
   std::vector<std::string> extra;
   for (const auto& [name, t] : tensors_)
     if (!used_.count(name) && !ignorable(name)) extra.push_back(name);
-  if (extra.empty()) return;
+  if (extra.empty()) {
+    at::NoGradGuard no_grad;
+    for (auto& [dst, src] : copies_) dst.copy_(src);
+    return;
+  }
   std::string list;
   for (size_t i = 0; i < extra.size() && i < 5; ++i) list += (i ? ", `" : "`") + extra[i] + "`";
   if (extra.size() > 5) list += " and " + std::to_string(extra.size() - 5) + " more";

@@ -50,28 +50,31 @@ std::vector<int64_t> blockIndices(const std::vector<int64_t>& blocks, int64_t wi
                                   int64_t offset = 0);
 
 // Throws std::invalid_argument("model `name`: field = value: why") unless ok.
-void require(bool ok, const plan::Model& cfg, const std::string& field, int64_t value,
+void require(bool ok, const plan::Model& cfg, const std::string& field, double value,
              const std::string& why);
 
 // Checks every field the arch uses (Model.cpp); throws std::invalid_argument via require.
 void validateConfig(const plan::Model& cfg);
-// cfg.n_kv_head with llama's "0 means n_head" resolved.
+// Key/value heads: n_head for gpt2 and for llama with n_kv_head == 0.
 int64_t kvHeads(const plan::Model& cfg);
 
 // The bookkeeping of loadHfStateDict.
 class HfLoader {
  public:
   HfLoader(const std::map<std::string, at::Tensor>& tensors, std::string strip_prefix);
-  // Copies tensor `name` into `dst` (a view of a parameter), converting dtype and device.
+  // Checks tensor `name` against `dst` (a view of a parameter) and queues the copy.
   void copy(const std::string& name, const at::Tensor& dst);
   // Marks `name` as consumed when present and its shape is `shape` (tied lm_head).
   void ignoreIfShaped(const std::string& name, at::IntArrayRef shape);
-  // Throws naming every tensor neither copied nor ignorable (ignorable(name) == true).
+  // Throws naming every tensor neither copied nor ignorable (ignorable(name) == true);
+  // otherwise does the queued copies (dtype and device converted). Nothing is written
+  // unless everything checked, so a failed load leaves the model as it was.
   void finish(const std::function<bool(const std::string&)>& ignorable);
 
  private:
   std::map<std::string, at::Tensor> tensors_;  // names with the prefix stripped
   std::set<std::string> used_;
+  std::vector<std::pair<at::Tensor, at::Tensor>> copies_;  // (dst, src)
 };
 
 }  // namespace recipec::models::detail

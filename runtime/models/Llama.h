@@ -67,7 +67,8 @@ class LlamaImpl : public LanguageModelImpl {
   std::vector<std::shared_ptr<Block>> blocks_;
   std::vector<LayerSlice> slices_;  // empty = full model
   detail::DeviceIndex kv_of_q_full_;  // (H) h / (H / KV); undefined when KV == H
-  torch::Tensor cos_, sin_;  // (T, D) float32 for the current forward's T and device
+  torch::Tensor rope_cos_, rope_sin_;  // (max_seq_len, D) float32 on the last device used
+  torch::Tensor cos_, sin_;            // (T, D) rows of those for the current forward
   detail::CausalMaskCache mask_;
 };
 
