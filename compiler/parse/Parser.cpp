@@ -458,9 +458,38 @@ double parseNumber(const std::string& text) {
   return std::stod(digits) * scale;
 }
 
+// Offset of the first byte that breaks UTF-8, or npos. The lexer needs valid UTF-8.
+static size_t firstInvalidUtf8(const std::string& s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = s[i];
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return i;
+    for (size_t k = 1; k < n; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return i;
+    unsigned char c1 = n > 1 ? static_cast<unsigned char>(s[i + 1]) : 0;
+    if (n == 2 && c < 0xC2) return i;                       // overlong
+    if (n == 3 && c == 0xE0 && c1 < 0xA0) return i;         // overlong
+    if (n == 3 && c == 0xED && c1 >= 0xA0) return i;        // UTF-16 surrogate
+    if (n == 4 && (c > 0xF4 || (c == 0xF0 && c1 < 0x90) || (c == 0xF4 && c1 >= 0x90))) return i;
+    i += n;
+  }
+  return std::string::npos;
+}
+
 std::optional<ast::File> parseFile(const diag::SourceManager& sm, diag::FileId id,
                                    diag::DiagnosticEngine& diags) {
   const diag::SourceFile& src = sm.file(id);
+  if (size_t bad = firstInvalidUtf8(src.text); bad != std::string::npos) {
+    uint32_t line = 1, col = 1;
+    for (size_t i = 0; i < bad; ++i) {
+      if (src.text[i] == '\n') { ++line; col = 1; } else { ++col; }
+    }
+    auto& d = diags.error("E0104", "file is not valid UTF-8 (byte " + std::to_string(bad) + ")",
+                          diag::SourceRange{id, line, col, line, col}, "invalid byte here");
+    d.help = "save the recipe as UTF-8";
+    return std::nullopt;
+  }
   antlr4::ANTLRInputStream input(src.text);
   RecipeLexer lexer(&input);
   lexer.removeErrorListeners();  // every character lexes (BAD_CHAR): the parser reports
