@@ -31,9 +31,9 @@ void printDiagnostics(const sema::Program& program, const std::string& what) {
 }
 
 bool loadAndCheck(sema::Program& program, const std::string& path,
-                  const std::vector<std::string>& sets, bool checkFiles) {
+                  const std::vector<std::string>& sets, bool checkFiles, bool missingFilesAreErrors) {
   bool ok = program.load(path, sets);
-  if (ok) ok = sema::check(program, sema::CheckOptions{checkFiles});
+  if (ok) ok = sema::check(program, sema::CheckOptions{checkFiles, missingFilesAreErrors});
   return ok && !program.diags().hasErrors();
 }
 

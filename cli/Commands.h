@@ -23,12 +23,15 @@ struct Exit {
 // Each subcommand registers itself on the top-level app.
 void addCheck(CLI::App& app);
 void addCompile(CLI::App& app);
+void addPrepare(CLI::App& app);
+void addRun(CLI::App& app);
 void addExtraCommands(CLI::App& app);   // the ones that exist only with MLIR / runtime parts
 
 // Loads `path` with its imports and `--set` overrides, runs the checks, prints diagnostics
 // to stderr. Returns true when there are no errors.
 bool loadAndCheck(sema::Program& program, const std::string& path,
-                  const std::vector<std::string>& sets, bool checkFiles = true);
+                  const std::vector<std::string>& sets, bool checkFiles = true,
+                  bool missingFilesAreErrors = false);
 
 // Prints the diagnostics collected so far (coloured on a terminal) and the summary line.
 void printDiagnostics(const sema::Program& program, const std::string& what);

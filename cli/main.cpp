@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
   app.fallthrough(false);
   addCheck(app);
   addCompile(app);
+  addRun(app);
+  addPrepare(app);
   addExtraCommands(app);
 
   // A mistyped subcommand gets the nearest names, as cargo does.

@@ -149,9 +149,10 @@ void Checker::missingFile(const std::string& pattern, const diag::SourceRange& a
   size_t n = rc == 0 ? g.gl_pathc : 0;
   globfree(&g);
   if (n == 0) {
-    auto& d = d_.warning("W0401", std::string(what) + " `" + pattern + "` matches no file", at,
-                         "nothing here (relative paths resolve from the working directory)");
-    d.notes.push_back("`recipec run` stops with an error if it is still missing then");
+    std::string msg = std::string(what) + " `" + pattern + "` matches no file";
+    std::string label = "nothing here (relative paths resolve from the working directory)";
+    auto& d = opt_.missingFilesAreErrors ? d_.error("E0401", msg, at, label) : d_.warning("W0401", msg, at, label);
+    if (!opt_.missingFilesAreErrors) d.notes.push_back("`recipec run` stops with an error if it is still missing then");
     d.help = "run `scripts/setup.sh` to build the default corpus and tokenizers";
   }
 }

@@ -12,6 +12,7 @@ namespace recipec::sema {
 
 struct CheckOptions {
   bool checkFiles = true;   // warn about data/tokenizer paths that match nothing
+  bool missingFilesAreErrors = false;  // `recipec run`: a missing file stops the run (E0401)
 };
 
 // Returns true when there are no errors (warnings allowed).

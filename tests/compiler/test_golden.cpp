@@ -1,8 +1,8 @@
 // test_golden.cpp — every malformed recipe in tests/compiler/errors/ next to the exact text
 // `recipec check` must print on stderr (NAME.expected), and exit code 1 (no crash, no 2).
 //
-// A file may start with `# args: ...` (extra command-line arguments) and `# exit: N`
-// (expected exit code, for warning-only cases). Regenerate the expectations after an
+// A file may start with `# command: run` (default `check`), `# args: ...` (extra
+// command-line arguments) and `# exit: N` (expected exit code, for warning-only cases). Regenerate the expectations after an
 // intended change with RECIPEC_UPDATE_GOLDEN=1 and review the diff.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -30,9 +30,9 @@ struct Result {
   std::string stderrText;
 };
 
-Result runCheck(const std::string& file, const std::string& args) {
+Result runCheck(const std::string& command, const std::string& file, const std::string& args) {
   std::string errPath = (fs::temp_directory_path() / ("recipec_golden_" + std::to_string(::getpid()) + ".txt")).string();
-  std::string cmd = "cd '" ERRORS_DIR "' && NO_COLOR=1 '" RECIPEC_BIN "' check '" + file + "' " + args +
+  std::string cmd = "cd '" ERRORS_DIR "' && NO_COLOR=1 '" RECIPEC_BIN "' " + command + " '" + file + "' " + args +
                     " >/dev/null 2>'" + errPath + "'";
   int status = std::system(cmd.c_str());
   Result r{WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), readAll(errPath)};
@@ -64,7 +64,8 @@ TEST_P(Golden, StderrAndExitCodeMatch) {
   std::string exitText = header(text, "exit");
   int wantExit = exitText.empty() ? 1 : std::stoi(exitText);
 
-  Result r = runCheck(name + ".recipe", header(text, "args"));
+  std::string command = header(text, "command");
+  Result r = runCheck(command.empty() ? "check" : command, name + ".recipe", header(text, "args"));
   if (std::getenv("RECIPEC_UPDATE_GOLDEN")) {
     std::ofstream(expected, std::ios::binary) << r.stderrText;
   }

@@ -1,0 +1,105 @@
+// cmd_run.cpp — `recipec run F`: check (missing files are errors now), compile to a plan,
+// and hand the plan to `recipec-runtime run` from the same bin/ folder. The runtime is a
+// separate process because it loads LibTorch, which `recipec` itself never does.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "cli/Commands.h"
+
+#ifdef RECIPEC_HAVE_MLIR
+#include "compiler/mlir/Compile.h"
+#endif
+
+namespace fs = std::filesystem;
+
+namespace recipec::cli {
+
+namespace {
+
+fs::path runtimeBinary() {
+  if (const char* env = std::getenv("RECIPEC_RUNTIME")) return env;
+  std::error_code ec;
+  fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  return self.parent_path() / "recipec-runtime";
+}
+
+}  // namespace
+
+void addRun(CLI::App& app) {
+  auto* cmd = app.add_subcommand("run", "Compile a recipe and train it (runs recipec-runtime)");
+  struct Args {
+    std::string file, runDir, resume, device = "cpu", planOut;
+    std::vector<std::string> sets;
+    int64_t untilStep = -1, logEvery = -1;
+    int threads = -1;
+    bool quiet = false;
+  };
+  auto a = std::make_shared<Args>();
+  cmd->add_option("file", a->file, "Recipe file")->required();
+  cmd->add_option("--set", a->sets, "Override a constant: --set lr=3e-4")->take_all();
+  cmd->add_option("--run-dir", a->runDir, "Run directory (default runs/<recipe>-<timestamp>); must not exist");
+  cmd->add_option("--resume", a->resume, "Continue this run directory from its latest checkpoint");
+  cmd->add_option("--device", a->device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}))->capture_default_str();
+  cmd->add_option("--until-step", a->untilStep, "Stop (with a checkpoint) after this many steps");
+  cmd->add_option("--log-every", a->logEvery, "A metrics line every N steps");
+  cmd->add_option("--threads", a->threads, "Intra-op threads (default: LibTorch's)");
+  cmd->add_option("--plan-out", a->planOut, "Also keep the compiled plan here");
+  cmd->add_flag("-q,--quiet", a->quiet, "No progress or log lines");
+  cmd->callback([a] {
+    sema::Program program;
+    bool ok = loadAndCheck(program, a->file, a->sets, /*checkFiles=*/true, /*missingFilesAreErrors=*/true);
+    printDiagnostics(program, "run `" + a->file + "`");
+    if (!ok) throw Exit{kUserError};
+#ifdef RECIPEC_HAVE_MLIR
+    std::string planText;
+    if (int rc = compileToText(program, "plan", planText); rc != 0) throw Exit{rc};
+    fs::path planPath = a->planOut.empty()
+                            ? fs::temp_directory_path() / ("recipec-plan-" + std::to_string(::getpid()) + ".json")
+                            : fs::path(a->planOut);
+    {
+      std::ofstream out(planPath);
+      out << planText;
+      if (!out) {
+        std::cerr << "error: cannot write the plan to `" << planPath.string() << "`\n";
+        throw Exit{kUserError};
+      }
+    }
+    fs::path runtime = runtimeBinary();
+    if (!fs::exists(runtime)) {
+      std::cerr << "error: the runtime `" << runtime.string() << "` is missing\n"
+                << "  = help: build it (cmake with -DRECIPEC_RUNTIME=ON), or point RECIPEC_RUNTIME at it\n";
+      throw Exit{kUserError};
+    }
+    std::vector<std::string> args{runtime.string(), "run", planPath.string(), "--device", a->device};
+    if (!a->runDir.empty()) args.insert(args.end(), {"--run-dir", a->runDir});
+    if (!a->resume.empty()) args.insert(args.end(), {"--resume", a->resume});
+    if (a->untilStep >= 0) args.insert(args.end(), {"--until-step", std::to_string(a->untilStep)});
+    if (a->logEvery > 0) args.insert(args.end(), {"--log-every", std::to_string(a->logEvery)});
+    if (a->threads > 0) args.insert(args.end(), {"--threads", std::to_string(a->threads)});
+    if (a->quiet) args.push_back("--quiet");
+    std::vector<char*> argv;
+    for (auto& s : args) argv.push_back(s.data());
+    argv.push_back(nullptr);
+    pid_t pid = fork();
+    if (pid == 0) {
+      execv(argv[0], argv.data());
+      std::perror("recipec: cannot start recipec-runtime");
+      _exit(kInternalError);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (a->planOut.empty()) fs::remove(planPath);
+    throw Exit{WIFEXITED(status) ? WEXITSTATUS(status) : kInternalError};
+#else
+    std::cerr << "error: this recipec was built without MLIR, so it cannot compile plans\n";
+    throw Exit{kUserError};
+#endif
+  });
+}
+
+}  // namespace recipec::cli
