@@ -14,6 +14,7 @@ PACKAGES=(
   antlr4 libantlr4-runtime-dev
   libfmt-dev libspdlog-dev libgtest-dev nlohmann-json3-dev libcli11-dev
   libsentencepiece-dev sentencepiece libpcre2-dev
+  python3.11-doc python-sympy-doc
   clang libclang-rt-14-dev
 )
 missing=()

@@ -43,6 +43,7 @@ class Tokenizer {
 // Byte-level tokenizer: a fallback that needs no files, and a small-vocab option for tests.
 class ByteTokenizer final : public Tokenizer {
  public:
+  using Tokenizer::decode;
   std::string kind() const override { return "bytes"; }
   void encodeInto(std::string_view text, std::vector<int32_t>& out) const override;
   std::string decode(const int32_t* ids, size_t n) const override;

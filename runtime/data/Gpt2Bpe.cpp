@@ -1,0 +1,309 @@
+// Gpt2Bpe.cpp — tables from encoder.json/vocab.bpe, PCRE2 pre-tokenizer, BPE with a cache.
+//
+// Symbols are token ids throughout (every BPE symbol is a vocabulary entry), so a merge is one
+// hash lookup on (left id, right id). Pieces repeat heavily in natural text, so each thread
+// memoises piece -> ids; the cache is thread_local so parallel prepare needs no locks.
+#include "runtime/data/Gpt2Bpe.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include <atomic>
+#include <climits>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "runtime/data/DataError.h"
+#include "runtime/data/Sha256.h"
+
+namespace recipec::data {
+namespace {
+
+std::string readWhole(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw DataError("cannot read GPT-2 tokenizer file `" + path + "`");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// GPT-2's bytes_to_unicode, inverted: code point -> byte (printable bytes map to themselves,
+// the other 68 to U+0100.. in byte order).
+std::unordered_map<uint32_t, uint8_t> unicodeToByte() {
+  std::unordered_map<uint32_t, uint8_t> m;
+  uint32_t n = 0;
+  for (int b = 0; b < 256; ++b) {
+    bool printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
+    m[printable ? uint32_t(b) : 256 + n++] = uint8_t(b);
+  }
+  return m;
+}
+
+// Decodes a token as written in encoder.json/vocab.bpe (UTF-8 of mapped code points) to the raw
+// bytes it stands for.
+std::string toRawBytes(const std::string& token, const std::unordered_map<uint32_t, uint8_t>& u2b,
+                       const std::string& file) {
+  std::string out;
+  for (size_t i = 0; i < token.size();) {
+    unsigned char c = token[i];
+    uint32_t cp;
+    int len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : 4;
+    cp = len == 1 ? c : len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
+    for (int k = 1; k < len && i + k < token.size(); ++k) cp = (cp << 6) | (token[i + k] & 0x3F);
+    i += len;
+    auto it = u2b.find(cp);
+    if (it == u2b.end())
+      throw DataError("`" + file + "` has token `" + token + "` outside GPT-2's byte alphabet");
+    out += char(it->second);
+  }
+  return out;
+}
+
+std::atomic<uint64_t> g_next_instance{1};
+
+struct PieceCache {
+  uint64_t owner = 0;
+  std::unordered_map<std::string, std::pair<uint32_t, uint32_t>> map;  // piece -> pool range
+  std::vector<int32_t> pool;
+  std::string key;
+  void reset(uint64_t id) { owner = id; map.clear(); pool.clear(); }
+};
+thread_local PieceCache t_cache;
+constexpr size_t kMaxCachedPieces = 1 << 19;  // bounds memory (~50 MB) on endless unique pieces
+
+// JavaScript's `\s` (ECMAScript WhiteSpace + LineTerminator), as a class body for PCRE2.
+constexpr const char* kJsSpace =
+    "\\t\\n\\x{0B}\\f\\r \\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}"
+    "\\x{3000}\\x{FEFF}";
+
+}  // namespace
+
+struct Gpt2Bpe::Regex {
+  pcre2_code* code = nullptr;
+  bool jit = false;
+  ~Regex() { if (code) pcre2_code_free(code); }
+};
+
+// Per-thread match data and JIT stack; freed when the thread ends.
+namespace {
+struct MatchState {
+  uint64_t owner = 0;
+  pcre2_match_data* md = nullptr;
+  pcre2_match_context* ctx = nullptr;
+  pcre2_jit_stack* stack = nullptr;
+  void release() {
+    if (md) pcre2_match_data_free(md);
+    if (ctx) pcre2_match_context_free(ctx);
+    if (stack) pcre2_jit_stack_free(stack);
+    md = nullptr; ctx = nullptr; stack = nullptr;
+  }
+  ~MatchState() { release(); }
+};
+thread_local MatchState t_match;
+}  // namespace
+
+Gpt2Bpe::Gpt2Bpe(const std::string& dir, Compat compat)
+    : compat_(compat), instance_id_(g_next_instance++), regex_(std::make_unique<Regex>()) {
+  const std::string enc_path = dir + "/encoder.json", bpe_path = dir + "/vocab.bpe";
+  const std::string enc_text = readWhole(enc_path), bpe_text = readWhole(bpe_path);
+  const auto u2b = unicodeToByte();
+
+  nlohmann::json enc;
+  try {
+    enc = nlohmann::json::parse(enc_text);
+  } catch (const nlohmann::json::exception& e) {
+    throw DataError("`" + enc_path + "` is not valid JSON: " + e.what());
+  }
+  if (!enc.is_object() || enc.empty()) throw DataError("`" + enc_path + "` is not a token -> id object");
+  id_to_bytes_.assign(enc.size(), std::string());
+  std::vector<bool> seen(enc.size(), false);
+  for (auto it = enc.begin(); it != enc.end(); ++it) {
+    if (!it.value().is_number_integer()) throw DataError("`" + enc_path + "`: id of `" + it.key() + "` is not an integer");
+    int64_t id = it.value().get<int64_t>();
+    if (id < 0 || id >= int64_t(enc.size()) || seen[id])
+      throw DataError("`" + enc_path + "`: ids are not a permutation of 0.." + std::to_string(enc.size() - 1));
+    seen[id] = true;
+    std::string raw = toRawBytes(it.key(), u2b, enc_path);
+    id_to_bytes_[id] = raw;
+    bytes_to_id_[raw] = int32_t(id);
+    if (it.key() == "<|endoftext|>") eot_id_ = int32_t(id);
+  }
+  if (eot_id_ < 0) throw DataError("`" + enc_path + "` has no `<|endoftext|>` token");
+  for (int b = 0; b < 256; ++b) {
+    auto it = bytes_to_id_.find(std::string(1, char(b)));
+    if (it == bytes_to_id_.end()) throw DataError("`" + enc_path + "` lacks the token for byte " + std::to_string(b));
+    byte_id_[b] = it->second;
+  }
+
+  // Merges: line 0 is "#version", the last (empty after the final newline) is dropped.
+  struct Line { std::string a, b; };
+  std::vector<Line> lines;
+  {
+    std::istringstream in(bpe_text);
+    std::string line;
+    bool first = true;
+    while (std::getline(in, line)) {
+      if (first) { first = false; continue; }
+      std::istringstream ls(line);
+      std::string a, b;
+      if (!(ls >> a >> b)) continue;
+      lines.push_back({toRawBytes(a, u2b, bpe_path), toRawBytes(b, u2b, bpe_path)});
+    }
+  }
+  if (lines.empty()) throw DataError("`" + bpe_path + "` has no merges");
+  auto idOf = [&](const std::string& s) {
+    auto it = bytes_to_id_.find(s);
+    return it == bytes_to_id_.end() ? -1 : it->second;
+  };
+  // npm semantics: the rank of a pair is that of the last merge whose "a,b" string matches.
+  std::unordered_map<std::string, int32_t> rank_by_string;
+  if (compat_ == Compat::kNpm)
+    for (size_t r = 0; r < lines.size(); ++r) rank_by_string[lines[r].a + "," + lines[r].b] = int32_t(r);
+  for (size_t r = 0; r < lines.size(); ++r) {
+    int32_t ia = idOf(lines[r].a), ib = idOf(lines[r].b);
+    if (ia < 0 || ib < 0) throw DataError("`" + bpe_path + "`: merge " + std::to_string(r) + " names a token not in encoder.json");
+    int32_t rank = compat_ == Compat::kNpm ? rank_by_string[lines[r].a + "," + lines[r].b] : int32_t(r);
+    merges_[pairKey(ia, ib)] = {rank, idOf(lines[r].a + lines[r].b)};
+  }
+  if (compat_ == Compat::kNpm) {
+    // Pairs (x, y) with x + "," + y equal to a merge's string but split at another comma.
+    for (const auto& [key, rank] : rank_by_string) {
+      for (size_t p = 0; p < key.size(); ++p) {
+        if (key[p] != ',') continue;
+        int32_t ix = idOf(key.substr(0, p)), iy = idOf(key.substr(p + 1));
+        if (ix < 0 || iy < 0 || merges_.count(pairKey(ix, iy))) continue;
+        merges_[pairKey(ix, iy)] = {rank, idOf(key.substr(0, p) + key.substr(p + 1))};
+      }
+    }
+  }
+
+  const std::string space = compat_ == Compat::kNpm ? kJsSpace : "\\s";
+  const std::string pattern =
+      compat_ == Compat::kNpm
+          ? "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^" + space + "\\p{L}\\p{N}]+|[" + space +
+                "]+(?![^" + space + "])|[" + space + "]+"
+          : std::string("'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+");
+  int err = 0;
+  PCRE2_SIZE err_off = 0;
+  regex_->code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.c_str()), pattern.size(),
+                               PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF, &err, &err_off, nullptr);
+  if (!regex_->code) {
+    PCRE2_UCHAR msg[256];
+    pcre2_get_error_message(err, msg, sizeof(msg));
+    throw std::logic_error(std::string("GPT-2 pattern does not compile: ") + reinterpret_cast<char*>(msg));
+  }
+  regex_->jit = pcre2_jit_compile(regex_->code, PCRE2_JIT_COMPLETE) == 0;
+
+  fingerprint_ = "gpt2_bpe-" + std::string(compat_ == Compat::kNpm ? "npm" : "openai") + "-" +
+                 sha256Hex(enc_text.data(), enc_text.size()).substr(0, 16) + "-" +
+                 sha256Hex(bpe_text.data(), bpe_text.size()).substr(0, 16);
+}
+
+Gpt2Bpe::~Gpt2Bpe() = default;
+
+std::vector<std::string_view> Gpt2Bpe::pretokenize(std::string_view text) const {
+  MatchState& ms = t_match;
+  if (ms.owner != instance_id_) {
+    ms.release();
+    ms.owner = instance_id_;
+    ms.md = pcre2_match_data_create_from_pattern(regex_->code, nullptr);
+    if (regex_->jit) {
+      // Long whitespace or punctuation runs backtrack through the lookahead: give JIT room.
+      ms.stack = pcre2_jit_stack_create(64 * 1024, 8 * 1024 * 1024, nullptr);
+      ms.ctx = pcre2_match_context_create(nullptr);
+      pcre2_jit_stack_assign(ms.ctx, nullptr, ms.stack);
+    }
+  }
+  std::vector<std::string_view> pieces;
+  const auto* subject = reinterpret_cast<PCRE2_SPTR>(text.data());
+  size_t off = 0;
+  while (off < text.size()) {
+    int rc = regex_->jit ? pcre2_jit_match(regex_->code, subject, text.size(), off, 0, ms.md, ms.ctx)
+                         : pcre2_match(regex_->code, subject, text.size(), off, 0, ms.md, nullptr);
+    if (rc == PCRE2_ERROR_NOMATCH) {
+      pieces.push_back(text.substr(off));
+      break;
+    }
+    if (rc < 0) {
+      PCRE2_UCHAR msg[256];
+      pcre2_get_error_message(rc, msg, sizeof(msg));
+      throw DataError(std::string("GPT-2 pre-tokenizer failed: ") + reinterpret_cast<char*>(msg));
+    }
+    const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(ms.md);
+    if (ov[0] > off) pieces.push_back(text.substr(off, ov[0] - off));  // invalid UTF-8 bytes
+    pieces.push_back(text.substr(ov[0], ov[1] - ov[0]));
+    off = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
+  }
+  return pieces;
+}
+
+void Gpt2Bpe::bpeUncached(std::string_view piece, std::vector<int32_t>& out) const {
+  std::vector<int32_t> syms(piece.size()), next;
+  for (size_t i = 0; i < piece.size(); ++i) syms[i] = byte_id_[uint8_t(piece[i])];
+  while (syms.size() > 1) {
+    int32_t best_rank = INT32_MAX, best_merged = -1;
+    size_t best_i = SIZE_MAX;
+    for (size_t i = 0; i + 1 < syms.size(); ++i) {
+      auto it = merges_.find(pairKey(syms[i], syms[i + 1]));
+      // `<=`: on a tie the rightmost pair wins, as in gpt-3-encoder's minPairs overwrite.
+      if (it != merges_.end() && it->second.rank <= best_rank) {
+        best_rank = it->second.rank;
+        best_merged = it->second.merged;
+        best_i = i;
+      }
+    }
+    if (best_i == SIZE_MAX) break;
+    if (best_merged < 0)
+      throw DataError("GPT-2 merge of `" + id_to_bytes_[syms[best_i]] + "` + `" + id_to_bytes_[syms[best_i + 1]] +
+                      "` yields a token missing from encoder.json");
+    const int32_t a = syms[best_i], b = syms[best_i + 1];
+    next.clear();
+    for (size_t i = 0; i < syms.size();) {
+      if (i + 1 < syms.size() && syms[i] == a && syms[i + 1] == b) {
+        next.push_back(best_merged);
+        i += 2;
+      } else {
+        next.push_back(syms[i++]);
+      }
+    }
+    syms.swap(next);
+  }
+  out.insert(out.end(), syms.begin(), syms.end());
+}
+
+void Gpt2Bpe::bpePiece(std::string_view piece, std::vector<int32_t>& out) const {
+  PieceCache& c = t_cache;
+  if (c.owner != instance_id_ || c.map.size() >= kMaxCachedPieces) c.reset(instance_id_);
+  c.key.assign(piece.data(), piece.size());
+  auto it = c.map.find(c.key);
+  if (it != c.map.end()) {
+    out.insert(out.end(), c.pool.begin() + it->second.first,
+               c.pool.begin() + it->second.first + it->second.second);
+    return;
+  }
+  size_t before = out.size();
+  bpeUncached(piece, out);
+  uint32_t off = uint32_t(c.pool.size()), len = uint32_t(out.size() - before);
+  if (c.pool.size() + len > (size_t(1) << 31)) c.reset(instance_id_), off = 0;
+  c.pool.insert(c.pool.end(), out.begin() + before, out.end());
+  c.map.emplace(c.key, std::make_pair(off, len));
+}
+
+void Gpt2Bpe::encodeInto(std::string_view text, std::vector<int32_t>& out) const {
+  for (std::string_view piece : pretokenize(text)) bpePiece(piece, out);
+}
+
+std::string Gpt2Bpe::decode(const int32_t* ids, size_t n) const {
+  std::string s;
+  for (size_t i = 0; i < n; ++i) {
+    if (ids[i] < 0 || size_t(ids[i]) >= id_to_bytes_.size())
+      throw DataError("token id " + std::to_string(ids[i]) + " is outside the GPT-2 vocabulary (" +
+                      std::to_string(id_to_bytes_.size()) + ")");
+    s += id_to_bytes_[ids[i]];
+  }
+  return s;
+}
+
+}  // namespace recipec::data

@@ -1,0 +1,59 @@
+// TestUtil.h — shared helpers for the data tests: repository paths, temp dirs, subprocesses.
+#pragma once
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace recipec::data::testutil {
+
+inline std::string sourceDir() { return RECIPEC_SOURCE_DIR; }
+inline std::string dataDir() { return sourceDir() + "/data"; }
+inline bool haveGpt2() { return std::filesystem::exists(dataDir() + "/gpt2/encoder.json"); }
+inline bool haveLlama() { return std::filesystem::exists(dataDir() + "/llama/tokenizer.model"); }
+inline bool haveCorpus() { return std::filesystem::exists(dataDir() + "/corpus/MANIFEST.json"); }
+
+// A fresh directory under the system temp dir, removed when the object dies.
+struct TempDir {
+  std::string path;
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "recipec-data-test-XXXXXX").string();
+    path = ::mkdtemp(tmpl.data());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+  std::string operator/(const std::string& name) const { return path + "/" + name; }
+};
+
+inline void writeFile(const std::string& path, const std::string& text) {
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+}
+
+inline std::string readFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+inline bool haveCommand(const std::string& name) {
+  return std::system(("command -v " + name + " >/dev/null 2>&1").c_str()) == 0;
+}
+
+inline std::string shellQuote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+}  // namespace recipec::data::testutil
