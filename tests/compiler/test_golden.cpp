@@ -95,3 +95,43 @@ TEST(GoldenCoverage, EveryErrorCodeInDocsHasACase) {
 TEST(GoldenCoverage, AtLeastFortyMalformedRecipes) { EXPECT_GE(errorCases().size(), 40u); }
 
 }  // namespace
+
+// Every recipe users copy (recipes/) and every library file (stdlib/) checks clean.
+namespace {
+
+std::vector<std::string> shippedRecipes() {
+  std::vector<std::string> out;
+  for (const char* dir : {"recipes", "stdlib"}) {
+    fs::path d = fs::path(RECIPEC_SOURCE_DIR) / dir;
+    if (!fs::exists(d)) continue;
+    for (const auto& e : fs::directory_iterator(d))
+      if (e.path().extension() == ".recipe") out.push_back(std::string(dir) + "/" + e.path().filename().string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+class Shipped : public ::testing::TestWithParam<std::string> {};
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(Shipped);
+
+TEST_P(Shipped, ChecksWithoutErrors) {
+  std::string errPath = (fs::temp_directory_path() / ("recipec_shipped_" + std::to_string(::getpid()) + ".txt")).string();
+  std::string cmd = "cd '" RECIPEC_SOURCE_DIR "' && NO_COLOR=1 '" RECIPEC_BIN "' check '" + GetParam() +
+                    "' >/dev/null 2>'" + errPath + "'";
+  int status = std::system(cmd.c_str());
+  std::string err = readAll(errPath);
+  fs::remove(errPath);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << err;
+  EXPECT_EQ(err.find("error"), std::string::npos) << err;
+}
+
+INSTANTIATE_TEST_SUITE_P(Recipes, Shipped, ::testing::ValuesIn(shippedRecipes()), [](const auto& info) {
+  std::string n = info.param;
+  for (char& c : n) if (!isalnum(static_cast<unsigned char>(c))) c = '_';
+  return n;
+});
+
+TEST(Shipped, RecipesAndStdlibExist) { EXPECT_GE(shippedRecipes().size(), 6u); }
+
+}  // namespace
