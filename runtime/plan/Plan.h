@@ -137,6 +137,11 @@ struct Schedule {
   double min_lr = 0;              // absolute floor
   int64_t decay_steps = 0;        // wsd: length of the final linear decay
   int64_t total_steps = -1;       // -1 until phases resolve
+  // Warmup or decay given as `N%` of a run whose length the compiler cannot know (epochs):
+  // the fraction (0.05 for 5%), and warmup_steps / decay_steps are -1 until the runtime
+  // multiplies it by total_steps (rounding up). 0 when the steps are given.
+  double warmup_fraction = 0;
+  double decay_fraction = 0;
 };
 
 struct Train {
@@ -184,6 +189,9 @@ struct Plan {
   std::vector<Evaluate> evaluations;
   Checkpointing checkpoint;
   std::vector<Event> events;
+  // Where each entity was written, for `recipec diff` and messages: the entity's diff path
+  // ("model net / n_layer", "train / optimizer", "phase focus / rule 2") -> "file:line:col".
+  std::map<std::string, std::string> sources;
 };
 
 // ---------------------------------------------------------------------------------------
@@ -304,10 +312,12 @@ inline void from_json(const nlohmann::json& j, Optimizer& v) {
 inline void to_json(nlohmann::json& j, const Schedule& v) {
   RECIPEC_JSON_PUT(kind) RECIPEC_JSON_PUT(warmup_steps) RECIPEC_JSON_PUT(min_lr)
   RECIPEC_JSON_PUT(decay_steps) RECIPEC_JSON_PUT(total_steps)
+  RECIPEC_JSON_PUT(warmup_fraction) RECIPEC_JSON_PUT(decay_fraction)
 }
 inline void from_json(const nlohmann::json& j, Schedule& v) {
   RECIPEC_JSON_GET(kind) RECIPEC_JSON_GET(warmup_steps) RECIPEC_JSON_GET(min_lr)
   RECIPEC_JSON_GET(decay_steps) RECIPEC_JSON_GET(total_steps)
+  RECIPEC_JSON_GET(warmup_fraction) RECIPEC_JSON_GET(decay_fraction)
 }
 inline void to_json(nlohmann::json& j, const Train& v) {
   RECIPEC_JSON_PUT(model) RECIPEC_JSON_PUT(seq_len) RECIPEC_JSON_PUT(batch_seqs)
@@ -344,14 +354,14 @@ inline void to_json(nlohmann::json& j, const Plan& v) {
   RECIPEC_JSON_PUT(base_dir) RECIPEC_JSON_PUT(compiler_version) RECIPEC_JSON_PUT(constants)
   RECIPEC_JSON_PUT(tokenizers) RECIPEC_JSON_PUT(datasets) RECIPEC_JSON_PUT(models)
   RECIPEC_JSON_PUT(train) RECIPEC_JSON_PUT(phases) RECIPEC_JSON_PUT(evaluations)
-  RECIPEC_JSON_PUT(checkpoint) RECIPEC_JSON_PUT(events)
+  RECIPEC_JSON_PUT(checkpoint) RECIPEC_JSON_PUT(events) RECIPEC_JSON_PUT(sources)
 }
 inline void from_json(const nlohmann::json& j, Plan& v) {
   RECIPEC_JSON_GET(plan_version) RECIPEC_JSON_GET(recipe_name) RECIPEC_JSON_GET(recipe_path)
   RECIPEC_JSON_GET(base_dir) RECIPEC_JSON_GET(compiler_version) RECIPEC_JSON_GET(constants)
   RECIPEC_JSON_GET(tokenizers) RECIPEC_JSON_GET(datasets) RECIPEC_JSON_GET(models)
   RECIPEC_JSON_GET(train) RECIPEC_JSON_GET(phases) RECIPEC_JSON_GET(evaluations)
-  RECIPEC_JSON_GET(checkpoint) RECIPEC_JSON_GET(events)
+  RECIPEC_JSON_GET(checkpoint) RECIPEC_JSON_GET(events) RECIPEC_JSON_GET(sources)
 }
 #undef RECIPEC_JSON_PUT
 #undef RECIPEC_JSON_GET

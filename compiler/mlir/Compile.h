@@ -1,0 +1,42 @@
+// Compile.h — the compiler driver after the front end: AST -> IR -> passes -> plan.
+//
+// Contract: `program` is loaded and checked. Errors (MLIR verifier failures, pass errors)
+// are added to program.diags() at recipe locations; the *ToText function also prints them to
+// stderr with the usual summary line. Used by `recipec compile`, `diff`, `explain` and `run`.
+#pragma once
+
+#include <string>
+
+#include "compiler/sema/Loader.h"
+#include "runtime/plan/Plan.h"
+
+namespace mlir {
+class MLIRContext;
+class ModuleOp;
+template <typename OpTy>
+class OwningOpRef;
+}  // namespace mlir
+
+namespace recipec {
+
+// What `--emit` can ask for.
+//   mlir      the IR after the whole pipeline (resolved, one module)
+//   mlir-raw  the IR as MLIRGen wrote it (one recipe.file per source file), before passes
+//   plan      the JSON execution plan
+// Returns an exit code: 0, 1 (the recipe has an error the front end did not catch), 2
+// (unknown `emit`).
+int compileToText(sema::Program& program, const std::string& emit, std::string& out);
+
+// Lowers and, unless `raw`, runs the pipeline. Null after errors (in program.diags()).
+mlir::OwningOpRef<mlir::ModuleOp> compileToModule(mlir::MLIRContext& context, sema::Program& program, bool raw = false);
+
+// The plan of a checked program; false after errors (in program.diags()).
+bool compileToPlan(sema::Program& program, plan::Plan& out);
+
+// The IR as text; `debugInfo` adds locations (paths into the recipe files).
+std::string printModule(mlir::ModuleOp module, bool debugInfo = false);
+
+// Prints the diagnostics added since `from` to stderr and the "could not ..." summary.
+void printNewDiagnostics(sema::Program& program, size_t from, const std::string& what);
+
+}  // namespace recipec

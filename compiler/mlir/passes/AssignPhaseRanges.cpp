@@ -1,0 +1,48 @@
+// AssignPhaseRanges.cpp — `assign-phase-ranges`: each phase's [start_step, end_step).
+//
+// Needs resolve-durations. Writes start_step/end_step on every phase whose range is known
+// (see Timeline.h) and the run's total steps on the train config when the whole run is
+// known; what stays symbolic keeps no attribute and the runtime resolves it. Fails when an
+// `until` point lies at or before the step its phase starts at.
+#include "compiler/mlir/Passes.h"
+#include "compiler/mlir/passes/PassUtil.h"
+#include "compiler/mlir/passes/Timeline.h"
+
+namespace recipec::ir {
+
+using namespace mlir;
+
+namespace {
+
+RECIPE_MODULE_PASS(AssignPhaseRangesPass, "assign-phase-ranges",
+                   "Give every phase its [start_step, end_step) where known, and the run its length")
+
+void AssignPhaseRangesPass::runOnOperation() {
+  ModuleOp module = getOperation();
+  if (failed(requireMerged(module, getArgument()))) return signalPassFailure();
+  Timeline t = computeTimeline(module);
+  OpBuilder b(module.getContext());
+  bool ok = true;
+  for (const PhaseSpan& span : t.phases) {
+    PhaseOp p = span.op;
+    p.removeStartStepAttr();
+    p.removeEndStepAttr();
+    if (span.start && span.end && *span.end <= *span.start) {
+      p.emitError() << "phase " << quoted(p.getName()) << " ends at step " << *span.end << " ("
+                    << (p.getKind() == DurationKind::Until ? "until " : "for ") << quantityText(p.getLengthAttr())
+                    << ") but starts at step " << *span.start;
+      ok = false;
+      continue;
+    }
+    if (span.start) p.setStartStepAttr(b.getI64IntegerAttr(*span.start));
+    if (span.end) p.setEndStepAttr(b.getI64IntegerAttr(*span.end));
+  }
+  if (!ok) return signalPassFailure();
+  if (TrainConfigOp train = trainConfig(module)) train.setTotalSteps(t.total.value_or(-1));
+}
+
+}  // namespace
+
+std::unique_ptr<Pass> createAssignPhaseRangesPass() { return std::make_unique<AssignPhaseRangesPass>(); }
+
+}  // namespace recipec::ir

@@ -1,0 +1,143 @@
+// ExpandPresets.cpp — `expand-presets`: every model becomes explicit.
+//
+// `model net = gpt2_nano { layers: 4 }` follows net -> gpt2_nano -> gpt2, applies the fields
+// from the architecture outwards (the model's own overrides win), fills the architecture's
+// defaults, and types the fields (integers as i64, rates as f64). Defaults (the plan records
+// every one; docs/plan.md lists them):
+//   both    kv_heads = heads, norm_eps 1e-5, rope_theta 10000, init_std 0.02, dropout 0
+//   gpt2    d_ff = 4 d_model, vocab 50257, ctx 1024, tie_embeddings true
+//   llama   d_ff = 256 ceil(8 d_model / 3 / 256), vocab 32000, ctx 2048, tie_embeddings false
+// layers, d_model and heads have no default. Each field's location records where it was set
+// (a default: the declaration based on the architecture), for `recipec diff`.
+#include <cmath>
+#include <map>
+#include <set>
+
+#include "compiler/mlir/Passes.h"
+#include "compiler/mlir/passes/PassUtil.h"
+
+namespace recipec::ir {
+
+using namespace mlir;
+
+namespace {
+
+RECIPE_MODULE_PASS(ExpandPresetsPass, "expand-presets",
+                   "Follow model preset chains and make every model field explicit")
+
+struct Field {
+  Attribute value;
+  Location loc;
+};
+
+class Expander {
+ public:
+  explicit Expander(ModuleOp module) : module_(module) {}
+
+  // The explicit form of `model`, or failure after reporting why.
+  LogicalResult expand(ModelOp model, DictionaryAttr& fieldsOut, StringAttr& archOut, StringAttr& presetOut,
+                       Location& locOut) {
+    SmallVector<ModelOp> chain{model};
+    std::set<std::string> seen{model.getName().str()};
+    while (auto base = llvm::dyn_cast<FlatSymbolRefAttr>(chain.back().getBase())) {
+      ModelOp next = lookup<ModelOp>(module_.getBody(), base.getValue());
+      if (!next)
+        return chain.back().emitError() << "model " << quoted(chain.back().getName()) << " is based on unknown model "
+                                        << quoted(base.getValue());
+      if (!seen.insert(next.getName().str()).second) {
+        std::string path;
+        for (ModelOp m : chain) path += m.getName().str() + " -> ";
+        return model.emitError() << "model " << quoted(model.getName()) << " is based on itself (" << path
+                                 << next.getName() << ")";
+      }
+      chain.push_back(next);
+    }
+    ModelOp root = chain.back();  // the declaration based on the architecture
+    StringRef arch = llvm::cast<StringAttr>(root.getBase()).getValue();
+    bool gpt2 = arch == "gpt2";
+
+    std::map<std::string, Field> fields;
+    for (auto it = chain.rbegin(); it != chain.rend(); ++it)
+      for (NamedAttribute f : it->getFields()) {
+        Location at = partLoc(it->getLoc(), f.getName()).value_or(mainLoc(it->getLoc()));
+        fields.insert_or_assign(f.getName().str(), Field{f.getValue(), at});
+      }
+    for (const char* required : {"layers", "d_model", "heads"})
+      if (!fields.count(required))
+        return model.emitError() << "model " << quoted(model.getName()) << " does not say its `" << required
+                                 << "` (a " << arch << " model needs layers, d_model and heads)";
+
+    MLIRContext* ctx = model.getContext();
+    Location defaultLoc = mainLoc(root.getLoc());
+    auto num = [&](const char* k) { return numberOf(fields.at(k).value).value_or(0); };
+    auto setDefault = [&](const char* k, Attribute v) {
+      if (!fields.count(k)) fields.emplace(k, Field{v, defaultLoc});
+    };
+    double dModel = num("d_model");
+    setDefault("kv_heads", f64(ctx, num("heads")));
+    setDefault("d_ff", f64(ctx, gpt2 ? 4 * dModel : 256 * std::ceil(8 * dModel / 3 / 256)));
+    setDefault("vocab", f64(ctx, gpt2 ? 50257 : 32000));
+    setDefault("ctx", f64(ctx, gpt2 ? 1024 : 2048));
+    setDefault("norm_eps", f64(ctx, 1e-5));
+    setDefault("rope_theta", f64(ctx, 10000));
+    setDefault("init_std", f64(ctx, 0.02));
+    setDefault("dropout", f64(ctx, 0));
+    setDefault("tie_embeddings", BoolAttr::get(ctx, gpt2));
+
+    NamedAttrList typed;
+    std::vector<std::pair<std::string, Location>> parts;
+    for (auto& [name, f] : fields) {
+      Attribute v = f.value;
+      bool isInt = llvm::is_contained({"layers", "d_model", "heads", "kv_heads", "d_ff", "vocab", "ctx"}, name);
+      if (auto n = numberOf(v)) {
+        if (isInt) {
+          if (*n != std::floor(*n) || *n <= 0)
+            return model.emitError() << "model " << quoted(model.getName()) << " field " << quoted(name) << " is "
+                                     << formatNumber(*n) << " (need a positive whole number)";
+          v = IntegerAttr::get(IntegerType::get(ctx, 64), static_cast<int64_t>(*n));
+        } else {
+          v = f64(ctx, *n);
+        }
+      }
+      typed.set(name, v);
+      parts.emplace_back(name, f.loc);
+    }
+    fieldsOut = typed.getDictionary(ctx);
+    archOut = StringAttr::get(ctx, arch);
+    presetOut = root == model ? StringAttr() : root.getNameAttr();
+    locOut = withPartLocs(mainLoc(model.getLoc()), parts);
+    return success();
+  }
+
+ private:
+  ModuleOp module_;
+};
+
+void ExpandPresetsPass::runOnOperation() {
+  ModuleOp module = getOperation();
+  if (failed(requireMerged(module, getArgument()))) return signalPassFailure();
+  // Expand every model before changing any: a model's chain reads its bases as written.
+  struct Result { ModelOp op; DictionaryAttr fields; StringAttr arch, preset; Location loc; };
+  SmallVector<Result> results;
+  bool ok = true;
+  for (ModelOp m : module.getBody()->getOps<ModelOp>()) {
+    if (m.getResolved()) continue;
+    Result r{m, {}, {}, {}, m.getLoc()};
+    if (failed(Expander(module).expand(m, r.fields, r.arch, r.preset, r.loc))) { ok = false; continue; }
+    results.push_back(r);
+  }
+  if (!ok) return signalPassFailure();
+  for (Result& r : results) {
+    r.op.setBaseAttr(r.arch);
+    r.op.setFieldsAttr(r.fields);
+    if (r.preset) r.op.setPresetAttr(r.preset);
+    r.op.setResolved(true);
+    r.op->setLoc(r.loc);
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<Pass> createExpandPresetsPass() { return std::make_unique<ExpandPresetsPass>(); }
+
+}  // namespace recipec::ir

@@ -1,0 +1,103 @@
+// ResolveDurations.cpp — `resolve-durations`: quantities -> optimizer steps where known.
+//
+// Needs resolve-train (tokens need batch x seq_len). Fills QuantityAttr.steps:
+//   steps    the value;
+//   tokens   ceil(tokens / (batch_seqs x seq_len));
+//   epochs   stays symbolic (-1): an epoch's length depends on the data's block count,
+//            which only the runtime has (and a phase after it starts at a symbolic step);
+//   percent  phase lengths: of the whole run, known when every other phase is a `for` of
+//            known length (total = fixed / (1 - percent/100)); rule intervals: of the
+//            enclosing phase; evaluation/checkpoint intervals, warmup and decay: of the run;
+//            each only when that length is known.
+// Also resolves count thresholds (`when step > 10k steps`). Rounds up, like the runtime
+// (runtime/train/Timeline.cpp), so both halves agree on every boundary.
+#include <cmath>
+
+#include "compiler/mlir/Passes.h"
+#include "compiler/mlir/passes/PassUtil.h"
+#include "compiler/mlir/passes/Timeline.h"
+
+namespace recipec::ir {
+
+using namespace mlir;
+
+namespace {
+
+RECIPE_MODULE_PASS(ResolveDurationsPass, "resolve-durations",
+                   "Resolve steps, tokens and percentages to absolute optimizer steps where known")
+
+int64_t ceilSteps(double x) { return static_cast<int64_t>(std::ceil(x - 1e-9)); }
+
+class Resolver {
+ public:
+  explicit Resolver(ModuleOp module) {
+    if (TrainConfigOp t = trainConfig(module)) tokensPerStep_ = t.getBatchSeqs() * t.getSeqLen();
+  }
+
+  // Steps and tokens: need nothing but the batch.
+  QuantityAttr fixed(QuantityAttr q) const {
+    if (!q || q.isResolved()) return q;
+    if (q.getUnit() == "tokens" && tokensPerStep_ > 0)
+      return q.withSteps(ceilSteps(q.getNumber() / static_cast<double>(tokensPerStep_)));
+    return q;
+  }
+
+  // Percent of a known length, otherwise as `fixed`.
+  QuantityAttr ofLength(QuantityAttr q, std::optional<int64_t> length) const {
+    if (q && !q.isResolved() && q.getUnit() == "percent" && length)
+      return q.withSteps(ceilSteps(q.getNumber() * static_cast<double>(*length) / 100));
+    return fixed(q);
+  }
+
+ private:
+  int64_t tokensPerStep_ = 0;
+};
+
+void ResolveDurationsPass::runOnOperation() {
+  ModuleOp module = getOperation();
+  if (failed(requireMerged(module, getArgument()))) return signalPassFailure();
+  Resolver r(module);
+  auto phases = llvm::to_vector(module.getBody()->getOps<PhaseOp>());
+
+  // Phase lengths in steps and tokens, then percentages of a run whose other phases are fixed.
+  double fixedSteps = 0, percent = 0;
+  bool othersFixed = true;
+  for (PhaseOp p : phases) {
+    if (QuantityAttr len = p.getLengthAttr()) p.setLengthAttr(r.fixed(len));
+    QuantityAttr len = p.getLengthAttr();
+    if (p.getKind() == DurationKind::For && len && len.getUnit() == "percent") percent += len.getNumber();
+    else if (p.getKind() == DurationKind::For && len && len.isResolved()) fixedSteps += len.getSteps();
+    else othersFixed = false;
+  }
+  if (percent > 0 && percent < 100 && othersFixed && fixedSteps > 0) {
+    int64_t total = ceilSteps(fixedSteps / (1 - percent / 100));
+    for (PhaseOp p : phases)
+      if (QuantityAttr len = p.getLengthAttr(); len && len.getUnit() == "percent")
+        p.setLengthAttr(r.ofLength(len, total));
+  }
+
+  Timeline t = computeTimeline(module);
+  for (const PhaseSpan& span : t.phases) {
+    for (RuleOp rule : PhaseOp(span.op).getBody().getOps<RuleOp>()) {
+      if (QuantityAttr every = rule.getEveryAttr()) rule.setEveryAttr(r.ofLength(every, span.length()));
+      if (ConditionAttr c = rule.getWhenAttr())
+        if (auto q = llvm::dyn_cast<QuantityAttr>(c.getThreshold()); q && (q.getUnit() == "steps" || q.getUnit() == "tokens"))
+          rule.setWhenAttr(ConditionAttr::get(c.getContext(), c.getMetric(), c.getArgument(), c.getOp(), r.fixed(q),
+                                              c.getWindow()));
+    }
+  }
+  for (EvaluateOp e : module.getBody()->getOps<EvaluateOp>())
+    if (QuantityAttr every = e.getEveryAttr()) e.setEveryAttr(r.ofLength(every, t.total));
+  for (CheckpointOp c : module.getBody()->getOps<CheckpointOp>())
+    if (QuantityAttr every = c.getEveryAttr()) c.setEveryAttr(r.ofLength(every, t.total));
+  if (TrainConfigOp train = trainConfig(module)) {
+    train.setWarmupAttr(r.ofLength(train.getWarmupAttr(), t.total));
+    if (QuantityAttr decay = train.getDecayAttr()) train.setDecayAttr(r.ofLength(decay, t.total));
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<Pass> createResolveDurationsPass() { return std::make_unique<ResolveDurationsPass>(); }
+
+}  // namespace recipec::ir

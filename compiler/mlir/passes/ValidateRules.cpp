@@ -1,0 +1,99 @@
+// ValidateRules.cpp — `validate-rules`: rules and events valid in their context.
+//
+// The front end's checks (compiler/sema/CheckRules.cpp) catch all of these with better
+// messages; this pass is the IR-level safety net for IR that did not come from a checked
+// recipe (recipe-opt inputs, future front ends) and for what merging can create (an
+// `extends` that moves a `rest` phase before another). Checks:
+//   - nothing follows a phase that runs for the `rest`;
+//   - `focus`, `drop` and `order` need a per-block table recorded by an earlier phase or an
+//     earlier rule of the same phase;
+//   - a percentile threshold only where blocks are ranked (focus, drop); a sigma threshold
+//     only on a running series (loss, grad_norm) and never to rank blocks;
+//   - `step` / `tokens` conditions compare with counts, others with plain numbers;
+//   - `val.ppl(d.val)` names a dataset with a held-out split;
+//   - after normalise-mixtures, mix weights name datasets only.
+#include "compiler/mlir/Passes.h"
+#include "compiler/mlir/passes/PassUtil.h"
+
+namespace recipec::ir {
+
+using namespace mlir;
+
+namespace {
+
+RECIPE_MODULE_PASS(ValidateRulesPass, "validate-rules", "Check that every rule and event is valid in its context")
+
+LogicalResult checkCondition(Operation* op, ConditionAttr c, bool ranksBlocks, Block* scope) {
+  auto q = llvm::dyn_cast<QuantityAttr>(c.getThreshold());
+  StringRef unit = q ? q.getUnit() : StringRef();
+  StringRef metric = c.getMetric();
+  std::string cond = quoted(conditionText(c));
+  if (unit == "percentile" && !ranksBlocks)
+    return op->emitError() << "percentile threshold in " << cond << " needs the per-block table; only `focus` and `drop` rank blocks";
+  if (unit == "sigma" && ranksBlocks) return op->emitError() << "a sigma threshold does not rank blocks: " << cond;
+  if (unit == "sigma" && metric != "loss" && metric != "grad_norm")
+    return op->emitError() << "a sigma threshold needs a running series (loss or grad_norm): " << cond;
+  bool count = metric == "step" || metric == "tokens";
+  if (count && q && unit != "steps" && unit != "tokens")
+    return op->emitError() << "`" << metric << "` is compared with a count, not " << quantityText(q);
+  if (!count && (unit == "steps" || unit == "tokens" || unit == "epochs" || unit == "percent"))
+    return op->emitError() << "`" << metric << "` is compared with a plain number, not " << quantityText(q);
+  if (!q && !numberOf(c.getThreshold()))
+    return op->emitError() << "the threshold of " << cond << " is not a number";
+  if (metric == "val.ppl") {
+    StringRef ds = c.getArgument().split('.').first;
+    DatasetOp d = lookup<DatasetOp>(scope, ds);
+    if (!d) return op->emitError() << "`val.ppl` on unknown dataset " << quoted(ds);
+    if (!d.getSplit() && d.getKind() != "shards")
+      return op->emitError() << "`val.ppl(" << c.getArgument() << ")`: dataset " << quoted(ds) << " has no `val` split";
+  }
+  return success();
+}
+
+void ValidateRulesPass::runOnOperation() {
+  ModuleOp module = getOperation();
+  if (failed(requireMerged(module, getArgument()))) return signalPassFailure();
+  Block* scope = module.getBody();
+  bool ok = true;
+  PhaseOp rest;
+  bool tableBefore = false;
+  for (PhaseOp phase : scope->getOps<PhaseOp>()) {
+    if (rest) {
+      auto d = phase.emitError() << "phase " << quoted(phase.getName()) << " comes after phase "
+                                 << quoted(rest.getName()) << ", which runs for the rest of the run";
+      d.attachNote(rest.getLoc()) << "the `rest` phase";
+      ok = false;
+    }
+    if (phase.getKind() == DurationKind::Rest && !rest) rest = phase;
+    bool table = tableBefore;
+    for (RuleOp rule : phase.getBody().getOps<RuleOp>()) {
+      ActionKind a = rule.getAction();
+      if (a == ActionKind::Record) table = true;
+      bool ranks = a == ActionKind::Focus || a == ActionKind::Drop;
+      if ((ranks || a == ActionKind::Order) && !table) {
+        rule.emitError() << "`" << stringifyActionKind(a) << "` in phase " << quoted(phase.getName())
+                         << " needs a per-block table, but no earlier phase or rule records one";
+        ok = false;
+      }
+      if (ConditionAttr c = rule.getWhenAttr())
+        if (failed(checkCondition(rule, c, ranks, scope))) ok = false;
+      if (a == ActionKind::Mix)
+        for (WeightOp w : rule.getWeights().getOps<WeightOp>())
+          if (!lookup<DatasetOp>(scope, w.getDataset())) {
+            w.emitError() << "mix entry " << quoted(w.getDataset()) << " is not a dataset (run normalise-mixtures first)";
+            ok = false;
+          }
+    }
+    tableBefore = table;
+  }
+  for (EventOp e : scope->getOps<EventOp>())
+    if (ConditionAttr c = e.getWhenAttr())
+      if (failed(checkCondition(e, c, false, scope))) ok = false;
+  if (!ok) signalPassFailure();
+}
+
+}  // namespace
+
+std::unique_ptr<Pass> createValidateRulesPass() { return std::make_unique<ValidateRulesPass>(); }
+
+}  // namespace recipec::ir
