@@ -5,17 +5,21 @@
 // memoises piece -> ids; the cache is thread_local so parallel prepare needs no locks.
 #include "runtime/data/Gpt2Bpe.h"
 
+#ifdef RECIPEC_HAVE_PCRE2
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#endif
 
 #include <atomic>
 #include <climits>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "runtime/data/DataError.h"
+#include "runtime/data/Pretokenize.h"
 #include "runtime/data/Sha256.h"
 
 namespace recipec::data {
@@ -63,23 +67,66 @@ std::string toRawBytes(const std::string& token, const std::unordered_map<uint32
 
 std::atomic<uint64_t> g_next_instance{1};
 
+// Open-addressed piece -> ids memo. std::unordered_map<std::string, ...> cost ~3x more per
+// lookup (a string copy and a node hop), and lookups are most of the work on natural text.
+uint64_t hashBytes(std::string_view s) {
+  uint64_t h = 0x9E3779B97F4A7C15ull ^ s.size();
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    h = (h ^ w) * 0xFF51AFD7ED558CCDull;
+    h ^= h >> 32;
+  }
+  uint64_t tail = 0;
+  std::memcpy(&tail, s.data() + i, s.size() - i);
+  h = (h ^ tail) * 0xC4CEB9FE1A85EC53ull;
+  return h ^ (h >> 29);
+}
+
 struct PieceCache {
+  struct Slot { uint64_t hash = 0; uint32_t key_off = 0, key_len = 0, ids_off = 0, ids_len = 0; bool used = false; };
   uint64_t owner = 0;
-  std::unordered_map<std::string, std::pair<uint32_t, uint32_t>> map;  // piece -> pool range
-  std::vector<int32_t> pool;
-  std::string key;
-  void reset(uint64_t id) { owner = id; map.clear(); pool.clear(); }
+  std::vector<Slot> slots;
+  size_t count = 0;
+  std::string keys;
+  std::vector<int32_t> ids;
+  void reset(uint64_t id) {
+    owner = id;
+    slots.assign(1 << 16, Slot());
+    count = 0;
+    keys.clear();
+    ids.clear();
+  }
+  // Returns the slot for `piece`: used = hit, else the empty slot to fill.
+  Slot& find(std::string_view piece, uint64_t h) {
+    const size_t mask = slots.size() - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+      Slot& s = slots[i];
+      if (!s.used) return s;
+      if (s.hash == h && s.key_len == piece.size() && std::memcmp(keys.data() + s.key_off, piece.data(), piece.size()) == 0)
+        return s;
+    }
+  }
+  void grow() {
+    std::vector<Slot> old;
+    old.swap(slots);
+    slots.assign(old.size() * 2, Slot());
+    const size_t mask = slots.size() - 1;
+    for (const Slot& s : old) {
+      if (!s.used) continue;
+      size_t i = s.hash & mask;
+      while (slots[i].used) i = (i + 1) & mask;
+      slots[i] = s;
+    }
+  }
 };
 thread_local PieceCache t_cache;
-constexpr size_t kMaxCachedPieces = 1 << 19;  // bounds memory (~50 MB) on endless unique pieces
-
-// JavaScript's `\s` (ECMAScript WhiteSpace + LineTerminator), as a class body for PCRE2.
-constexpr const char* kJsSpace =
-    "\\t\\n\\x{0B}\\f\\r \\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}"
-    "\\x{3000}\\x{FEFF}";
+constexpr size_t kMaxCachedPieces = 1 << 18;  // bounds memory (~25 MB a thread) on endless unique pieces
 
 }  // namespace
 
+#ifdef RECIPEC_HAVE_PCRE2
 struct Gpt2Bpe::Regex {
   pcre2_code* code = nullptr;
   bool jit = false;
@@ -103,9 +150,15 @@ struct MatchState {
 };
 thread_local MatchState t_match;
 }  // namespace
+#else
+struct Gpt2Bpe::Regex {};
+#endif
 
 Gpt2Bpe::Gpt2Bpe(const std::string& dir, Compat compat)
-    : compat_(compat), instance_id_(g_next_instance++), regex_(std::make_unique<Regex>()) {
+    : compat_(compat),
+      spaces_(compat == Compat::kNpm ? SpaceSet::kJavaScript : SpaceSet::kUnicode),
+      instance_id_(g_next_instance++),
+      regex_(std::make_unique<Regex>()) {
   const std::string enc_path = dir + "/encoder.json", bpe_path = dir + "/vocab.bpe";
   const std::string enc_text = readWhole(enc_path), bpe_text = readWhole(bpe_path);
   const auto u2b = unicodeToByte();
@@ -179,12 +232,20 @@ Gpt2Bpe::Gpt2Bpe(const std::string& dir, Compat compat)
     }
   }
 
-  const std::string space = compat_ == Compat::kNpm ? kJsSpace : "\\s";
-  const std::string pattern =
-      compat_ == Compat::kNpm
-          ? "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^" + space + "\\p{L}\\p{N}]+|[" + space +
-                "]+(?![^" + space + "])|[" + space + "]+"
-          : std::string("'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+");
+  size_t cap = 1;
+  while (cap < merges_.size() * 2) cap <<= 1;
+  merge_table_.assign(cap, MergeSlot{~0ull, {0, 0}});
+  merge_mask_ = cap - 1;
+  for (const auto& [key, m] : merges_) {
+    size_t i = size_t((key * 0x9E3779B97F4A7C15ull) >> 20) & merge_mask_;
+    while (merge_table_[i].key != ~0ull) i = (i + 1) & merge_mask_;
+    merge_table_[i] = {key, m};
+  }
+
+#ifdef RECIPEC_HAVE_PCRE2
+  const std::string space = spaceClass(spaces_);
+  const std::string pattern = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^" + space + "\\p{L}\\p{N}]+|[" + space +
+                              "]+(?![^" + space + "])|[" + space + "]+";
   int err = 0;
   PCRE2_SIZE err_off = 0;
   regex_->code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.c_str()), pattern.size(),
@@ -195,6 +256,7 @@ Gpt2Bpe::Gpt2Bpe(const std::string& dir, Compat compat)
     throw std::logic_error(std::string("GPT-2 pattern does not compile: ") + reinterpret_cast<char*>(msg));
   }
   regex_->jit = pcre2_jit_compile(regex_->code, PCRE2_JIT_COMPLETE) == 0;
+#endif
 
   fingerprint_ = "gpt2_bpe-" + std::string(compat_ == Compat::kNpm ? "npm" : "openai") + "-" +
                  sha256Hex(enc_text.data(), enc_text.size()).substr(0, 16) + "-" +
@@ -203,7 +265,18 @@ Gpt2Bpe::Gpt2Bpe(const std::string& dir, Compat compat)
 
 Gpt2Bpe::~Gpt2Bpe() = default;
 
-std::vector<std::string_view> Gpt2Bpe::pretokenize(std::string_view text) const {
+const Gpt2Bpe::Merge* Gpt2Bpe::findMerge(int32_t a, int32_t b) const {
+  const uint64_t key = pairKey(a, b);
+  for (size_t i = size_t((key * 0x9E3779B97F4A7C15ull) >> 20) & merge_mask_;; i = (i + 1) & merge_mask_) {
+    const MergeSlot& s = merge_table_[i];
+    if (s.key == key) return &s.m;
+    if (s.key == ~0ull) return nullptr;
+  }
+}
+
+template <class F>
+void Gpt2Bpe::forEachPiece(std::string_view text, F&& f) const {
+#ifdef RECIPEC_HAVE_PCRE2
   MatchState& ms = t_match;
   if (ms.owner != instance_id_) {
     ms.release();
@@ -216,14 +289,13 @@ std::vector<std::string_view> Gpt2Bpe::pretokenize(std::string_view text) const 
       pcre2_jit_stack_assign(ms.ctx, nullptr, ms.stack);
     }
   }
-  std::vector<std::string_view> pieces;
   const auto* subject = reinterpret_cast<PCRE2_SPTR>(text.data());
   size_t off = 0;
   while (off < text.size()) {
     int rc = regex_->jit ? pcre2_jit_match(regex_->code, subject, text.size(), off, 0, ms.md, ms.ctx)
                          : pcre2_match(regex_->code, subject, text.size(), off, 0, ms.md, nullptr);
     if (rc == PCRE2_ERROR_NOMATCH) {
-      pieces.push_back(text.substr(off));
+      f(text.substr(off));
       break;
     }
     if (rc < 0) {
@@ -232,25 +304,52 @@ std::vector<std::string_view> Gpt2Bpe::pretokenize(std::string_view text) const 
       throw DataError(std::string("GPT-2 pre-tokenizer failed: ") + reinterpret_cast<char*>(msg));
     }
     const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(ms.md);
-    if (ov[0] > off) pieces.push_back(text.substr(off, ov[0] - off));  // invalid UTF-8 bytes
-    pieces.push_back(text.substr(ov[0], ov[1] - ov[0]));
+    if (ov[0] > off) f(text.substr(off, ov[0] - off));  // invalid UTF-8 bytes
+    f(text.substr(ov[0], ov[1] - ov[0]));
     off = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
   }
+#else
+  thread_local std::vector<std::string_view> pieces;
+  pieces.clear();
+  splitGpt2(text, spaces_, pieces);
+  for (std::string_view piece : pieces) f(piece);
+#endif
+}
+
+std::vector<std::string_view> Gpt2Bpe::pretokenize(std::string_view text) const {
+  std::vector<std::string_view> pieces;
+  forEachPiece(text, [&](std::string_view p) { pieces.push_back(p); });
   return pieces;
 }
 
+std::vector<std::string_view> Gpt2Bpe::pretokenizeBuiltin(std::string_view text) const {
+  std::vector<std::string_view> pieces;
+  splitGpt2(text, spaces_, pieces);
+  return pieces;
+}
+
+bool Gpt2Bpe::usesPcre2() {
+#ifdef RECIPEC_HAVE_PCRE2
+  return true;
+#else
+  return false;
+#endif
+}
+
 void Gpt2Bpe::bpeUncached(std::string_view piece, std::vector<int32_t>& out) const {
-  std::vector<int32_t> syms(piece.size()), next;
+  thread_local std::vector<int32_t> syms;  // reused: most pieces are a few bytes
+  syms.resize(piece.size());
   for (size_t i = 0; i < piece.size(); ++i) syms[i] = byte_id_[uint8_t(piece[i])];
-  while (syms.size() > 1) {
+  size_t n = syms.size();
+  while (n > 1) {
     int32_t best_rank = INT32_MAX, best_merged = -1;
     size_t best_i = SIZE_MAX;
-    for (size_t i = 0; i + 1 < syms.size(); ++i) {
-      auto it = merges_.find(pairKey(syms[i], syms[i + 1]));
+    for (size_t i = 0; i + 1 < n; ++i) {
+      const Merge* m = findMerge(syms[i], syms[i + 1]);
       // `<=`: on a tie the rightmost pair wins, as in gpt-3-encoder's minPairs overwrite.
-      if (it != merges_.end() && it->second.rank <= best_rank) {
-        best_rank = it->second.rank;
-        best_merged = it->second.merged;
+      if (m && m->rank <= best_rank) {
+        best_rank = m->rank;
+        best_merged = m->merged;
         best_i = i;
       }
     }
@@ -258,41 +357,47 @@ void Gpt2Bpe::bpeUncached(std::string_view piece, std::vector<int32_t>& out) con
     if (best_merged < 0)
       throw DataError("GPT-2 merge of `" + id_to_bytes_[syms[best_i]] + "` + `" + id_to_bytes_[syms[best_i + 1]] +
                       "` yields a token missing from encoder.json");
+    // Merge every occurrence of the pair, left to right, in place (the write index never
+    // passes the read index).
     const int32_t a = syms[best_i], b = syms[best_i + 1];
-    next.clear();
-    for (size_t i = 0; i < syms.size();) {
-      if (i + 1 < syms.size() && syms[i] == a && syms[i + 1] == b) {
-        next.push_back(best_merged);
+    size_t w = 0;
+    for (size_t i = 0; i < n;) {
+      if (i + 1 < n && syms[i] == a && syms[i + 1] == b) {
+        syms[w++] = best_merged;
         i += 2;
       } else {
-        next.push_back(syms[i++]);
+        syms[w++] = syms[i++];
       }
     }
-    syms.swap(next);
+    n = w;
   }
-  out.insert(out.end(), syms.begin(), syms.end());
+  out.insert(out.end(), syms.begin(), syms.begin() + int64_t(n));
 }
 
 void Gpt2Bpe::bpePiece(std::string_view piece, std::vector<int32_t>& out) const {
   PieceCache& c = t_cache;
-  if (c.owner != instance_id_ || c.map.size() >= kMaxCachedPieces) c.reset(instance_id_);
-  c.key.assign(piece.data(), piece.size());
-  auto it = c.map.find(c.key);
-  if (it != c.map.end()) {
-    out.insert(out.end(), c.pool.begin() + it->second.first,
-               c.pool.begin() + it->second.first + it->second.second);
+  if (c.owner != instance_id_ || c.count >= kMaxCachedPieces || c.keys.size() > (1u << 30) || c.ids.size() > (1u << 28))
+    c.reset(instance_id_);
+  const uint64_t h = hashBytes(piece);
+  PieceCache::Slot* slot = &c.find(piece, h);
+  if (slot->used) {
+    out.insert(out.end(), c.ids.begin() + slot->ids_off, c.ids.begin() + slot->ids_off + slot->ids_len);
     return;
   }
-  size_t before = out.size();
+  const size_t before = out.size();
   bpeUncached(piece, out);
-  uint32_t off = uint32_t(c.pool.size()), len = uint32_t(out.size() - before);
-  if (c.pool.size() + len > (size_t(1) << 31)) c.reset(instance_id_), off = 0;
-  c.pool.insert(c.pool.end(), out.begin() + before, out.end());
-  c.map.emplace(c.key, std::make_pair(off, len));
+  if (2 * (c.count + 1) > c.slots.size()) {
+    c.grow();
+    slot = &c.find(piece, h);
+  }
+  *slot = {h, uint32_t(c.keys.size()), uint32_t(piece.size()), uint32_t(c.ids.size()), uint32_t(out.size() - before), true};
+  c.keys.append(piece.data(), piece.size());
+  c.ids.insert(c.ids.end(), out.begin() + int64_t(before), out.end());
+  ++c.count;
 }
 
 void Gpt2Bpe::encodeInto(std::string_view text, std::vector<int32_t>& out) const {
-  for (std::string_view piece : pretokenize(text)) bpePiece(piece, out);
+  forEachPiece(text, [&](std::string_view piece) { bpePiece(piece, out); });
 }
 
 std::string Gpt2Bpe::decode(const int32_t* ids, size_t n) const {

@@ -8,10 +8,11 @@
 //           whitespace set (U+FEFF yes, U+0085 no), and a merge pair is looked up by the string
 //           "a,b", so 11 non-merge pairs such as ('",', '"') collide with a real merge and take
 //           its rank (where several pairs tie, the rightmost wins, as in the JS loop).
-//   kOpenAI OpenAI's encoder.py semantics: Unicode `\s`, pairs looked up as tuples.
-// On valid UTF-8 the pre-tokenizer is the GPT-2 pattern run by PCRE2 (UTF + UCP, JIT); bytes
-// of invalid UTF-8 that no alternative matches become pieces of their own rather than being
-// dropped (node would have turned them into U+FFFD while reading the file).
+//   kOpenAI OpenAI's encoder.py semantics: `\s` = Unicode White_Space, pairs looked up as tuples.
+// The pre-tokenizer is the GPT-2 pattern run by PCRE2 (UTF + UCP, JIT) when the build has
+// PCRE2, else an equivalent hand-written matcher (Pretokenize.h; the GPU machine has no
+// Debian -dev packages). Bytes of invalid UTF-8 that no alternative matches become pieces of
+// their own rather than being dropped (node would have turned them into U+FFFD on reading).
 // Thread-safe: the tables are immutable; each thread keeps its own piece cache.
 #pragma once
 
@@ -22,6 +23,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "runtime/data/Pretokenize.h"
 #include "runtime/data/Tokenizer.h"
 
 namespace recipec::data {
@@ -43,20 +45,30 @@ class Gpt2Bpe final : public Tokenizer {
 
   // The pre-tokenizer alone (for tests and benchmarks): the pieces BPE runs on, in order.
   std::vector<std::string_view> pretokenize(std::string_view text) const;
+  // The hand-written pre-tokenizer (Pretokenize.h), which pretokenize() uses when the build
+  // has no PCRE2; tests check the two agree.
+  std::vector<std::string_view> pretokenizeBuiltin(std::string_view text) const;
+  static bool usesPcre2();
   // BPE of one piece (raw bytes), appending ids; uses the calling thread's cache.
   void bpePiece(std::string_view piece, std::vector<int32_t>& out) const;
 
  private:
   struct Merge { int32_t rank; int32_t merged; };
+  struct MergeSlot { uint64_t key; Merge m; };    // key ~0 = empty
   static uint64_t pairKey(int32_t a, int32_t b) { return (uint64_t(uint32_t(a)) << 32) | uint32_t(b); }
+  const Merge* findMerge(int32_t a, int32_t b) const;
   void bpeUncached(std::string_view piece, std::vector<int32_t>& out) const;
+  template <class F> void forEachPiece(std::string_view text, F&& f) const;
 
   Compat compat_;
+  SpaceSet spaces_;
   uint64_t instance_id_;                          // tells thread-local caches apart
   std::vector<std::string> id_to_bytes_;          // id -> raw bytes
   std::unordered_map<std::string, int32_t> bytes_to_id_;
   int32_t byte_id_[256];                          // single-byte symbols
   std::unordered_map<uint64_t, Merge> merges_;    // (left id, right id) -> rank, merged id
+  std::vector<MergeSlot> merge_table_;            // the same, open-addressed for the hot loop
+  uint64_t merge_mask_ = 0;
   int32_t eot_id_ = -1;
   std::string fingerprint_;
   struct Regex;                                   // PCRE2 code, kept out of this header

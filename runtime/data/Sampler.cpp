@@ -101,6 +101,11 @@ int MixtureSampler::datasetIndex(const std::string& name) const {
 void MixtureSampler::setMixture(const std::vector<double>& weights) { setMixture(weights, weights, 0); }
 
 void MixtureSampler::setMixture(const std::vector<double>& start, const std::vector<double>& end, int64_t ramp) {
+  setWeights(start, end, samples_, ramp);
+}
+
+void MixtureSampler::setWeights(const std::vector<double>& start, const std::vector<double>& end, int64_t ramp_start,
+                                int64_t ramp) {
   if (start.size() != ds_.size() || end.size() != ds_.size())
     throw std::invalid_argument("setMixture: one weight per dataset expected");
   double s0 = 0, s1 = 0;
@@ -113,18 +118,29 @@ void MixtureSampler::setMixture(const std::vector<double>& start, const std::vec
   if (s0 <= 0 || s1 <= 0) throw DataError("mixture weights sum to 0 (need > 0)");
   w_start_ = start;
   w_end_ = end;
-  ramp_start_ = samples_;
+  ramp_start_ = ramp_start;
   ramp_samples_ = std::max<int64_t>(0, ramp);
 }
 
-void MixtureSampler::setMixture(const std::vector<plan::MixEntry>& entries, int64_t ramp) {
+std::pair<std::vector<double>, std::vector<double>> MixtureSampler::entryWeights(
+    const std::vector<plan::MixEntry>& entries) const {
   std::vector<double> a(ds_.size(), 0.0), b(ds_.size(), 0.0);
   for (const auto& e : entries) {
     size_t d = size_t(datasetIndex(e.dataset));
     a[d] += e.weight;
     b[d] += e.weight_end.value_or(e.weight);
   }
-  setMixture(a, b, ramp);
+  return {a, b};
+}
+
+void MixtureSampler::setMixture(const std::vector<plan::MixEntry>& entries, int64_t ramp) {
+  auto [a, b] = entryWeights(entries);
+  setWeights(a, b, samples_, ramp);
+}
+
+void MixtureSampler::setMixtureAt(const std::vector<plan::MixEntry>& entries, int64_t ramp_start, int64_t ramp) {
+  auto [a, b] = entryWeights(entries);
+  setWeights(a, b, ramp_start, ramp);
 }
 
 double MixtureSampler::progress() const {

@@ -57,6 +57,10 @@ class MixtureSampler {
   void setMixture(const std::vector<double>& start, const std::vector<double>& end, int64_t ramp_samples);
   // From a plan `mix` action; datasets it does not name get weight 0.
   void setMixture(const std::vector<plan::MixEntry>& entries, int64_t ramp_samples);
+  // Same, with the ramp anchored at an absolute sample index (e.g. the phase's first sample,
+  // phase.start_step * batch_seqs) instead of "now": calling it again after a resume, with the
+  // same arguments, leaves the state unchanged, so re-applying a phase's mixture is harmless.
+  void setMixtureAt(const std::vector<plan::MixEntry>& entries, int64_t ramp_start_sample, int64_t ramp_samples);
   double progress() const;
   std::vector<double> currentWeights() const;  // normalised; exhausted datasets at 0
 
@@ -102,6 +106,8 @@ class MixtureSampler {
   void buildPerm(Dataset& s) const;
   int64_t drawBlock(Dataset& s);
   std::vector<double> weightsAt(double p) const;
+  void setWeights(const std::vector<double>& start, const std::vector<double>& end, int64_t ramp_start, int64_t ramp);
+  std::pair<std::vector<double>, std::vector<double>> entryWeights(const std::vector<plan::MixEntry>& entries) const;
 
   std::vector<Dataset> ds_;
   uint64_t seed_;

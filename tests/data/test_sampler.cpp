@@ -143,3 +143,17 @@ TEST(Sampler, SaveLoadContinuesIdentically) {
   EXPECT_THROW(wrong.loadState(state), DataError);
   EXPECT_THROW(wrong.loadState("{\"format\":\"x\"}"), DataError);
 }
+
+TEST(Sampler, ReapplyingAnAnchoredPhaseMixtureAfterResumeChangesNothing) {
+  const std::vector<recipec::plan::MixEntry> mix = {{"web", 0.2, 0.7}, {"code", 0.8, 0.3}};
+  auto a = three(3);
+  a.setMixtureAt(mix, 0, 4000);  // phase starts at sample 0 and ramps over 4000 samples
+  take(a, 1500);
+  const std::string state = a.saveState();
+  auto b = three(3);
+  b.loadState(state);
+  b.setMixtureAt(mix, 0, 4000);  // the trainer re-enters the phase after a resume
+  EXPECT_EQ(b.saveState(), state);
+  EXPECT_EQ(take(b, 500), take(a, 500));
+  EXPECT_NEAR(b.progress(), 0.5, 1e-12);
+}

@@ -130,6 +130,36 @@ TEST(Gpt2Bpe, WholeCorpusMatchesNpmPackage) {
               docs.size(), tokens, mismatched, bytes / 1e6, secs, bytes / 1e6 / secs);
 }
 
+TEST(Gpt2Bpe, BuiltinPretokenizerEqualsPcre2) {
+  if (!haveGpt2()) GTEST_SKIP() << "no data/gpt2: run scripts/fetch_data.sh";
+  if (!Gpt2Bpe::usesPcre2()) GTEST_SKIP() << "built without PCRE2: the node parity tests check the built-in matcher";
+  // Fragments that exercise every branch: classes, contractions, the whitespace lookahead,
+  // both space sets' differences, and invalid UTF-8 (lone lead/continuation bytes,
+  // surrogates, overlongs, > U+10FFFF).
+  const std::vector<std::string> frags = {
+      "a", "Zq", "\xc3\xa9", "\xe4\xb8\xad", "\xd9\xa3", "\xe2\x85\xb7", "7", "_", "!", "...", "'", "'s", "'ll",
+      "'RE", "'d", " ", "  ", "\n", "\t", "\r\n", "\x0b", "\xc2\xa0", "\xc2\x85", "\xef\xbb\xbf", "\xe3\x80\x80",
+      "\xe2\x80\xa8", "\xcc\x81", "\xf0\x9f\x98\x80", "\xff", "\xc3", "\xe4\xb8", "\xed\xa0\x80",
+      "\xf4\x90\x80\x80", "\xc0\xaf", "\x80", "\x1c"};
+  uint64_t x = 12345;
+  auto rnd = [&](uint64_t n) { x = x * 6364136223846793005ull + 1442695040888963407ull; return (x >> 33) % n; };
+  std::vector<std::string> texts;
+  for (int i = 0; i < 20000; ++i) {
+    std::string t;
+    for (uint64_t k = 0, len = 1 + rnd(12); k < len; ++k) t += frags[rnd(frags.size())];
+    texts.push_back(t);
+  }
+  if (haveCorpus())
+    for (const auto& d : readDocs(corpusFiles())) texts.push_back(d);
+  for (auto compat : {Gpt2Bpe::Compat::kNpm, Gpt2Bpe::Compat::kOpenAI}) {
+    Gpt2Bpe bpe(dataDir() + "/gpt2", compat);
+    size_t bad = 0;
+    for (const auto& t : texts)
+      if (bpe.pretokenize(t) != bpe.pretokenizeBuiltin(t) && ++bad <= 3) ADD_FAILURE() << "pieces differ for: " << t;
+    EXPECT_EQ(bad, 0u);
+  }
+}
+
 TEST(SentencePiece, WholeCorpusMatchesSpmEncode) {
   if (!haveSentencePiece()) GTEST_SKIP() << "built without libsentencepiece";
   if (!haveLlama() || !haveCorpus()) GTEST_SKIP() << "no data/: run scripts/fetch_data.sh";
