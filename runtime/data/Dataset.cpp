@@ -114,6 +114,7 @@ OpenedDataset openDataset(const plan::Dataset& ds, const plan::Tokenizer* tok, c
   OpenedDataset out;
   out.name = ds.name;
   out.shards = datasetShardPaths(ds, tok, base_dir, cache_root, progress);
+  if (out.shards.empty()) throw DataError("dataset `" + ds.name + "`: its files hold no text (every document is empty)");
   int32_t eot = -1;
   int64_t vocab = 0;
   if (tok) {

@@ -337,39 +337,56 @@ bool Gpt2Bpe::usesPcre2() {
 }
 
 void Gpt2Bpe::bpeUncached(std::string_view piece, std::vector<int32_t>& out) const {
-  thread_local std::vector<int32_t> syms;  // reused: most pieces are a few bytes
-  syms.resize(piece.size());
-  for (size_t i = 0; i < piece.size(); ++i) syms[i] = byte_id_[uint8_t(piece[i])];
-  size_t n = syms.size();
+  // syms[i] are the current symbols; rank[i]/merged[i] describe the pair (i, i+1). A merge
+  // only changes the pairs next to merged symbols (`dirty`), so each step does two lookups
+  // per merge instead of one per pair. Buffers are reused: most pieces are a few bytes.
+  thread_local std::vector<int32_t> syms, rank, merged;
+  thread_local std::vector<uint8_t> dirty;
+  size_t n = piece.size();
+  syms.resize(n);
+  rank.resize(n);
+  merged.resize(n);
+  dirty.assign(n, 0);
+  for (size_t i = 0; i < n; ++i) syms[i] = byte_id_[uint8_t(piece[i])];
+  auto lookup = [&](size_t i) {
+    const Merge* m = findMerge(syms[i], syms[i + 1]);
+    rank[i] = m ? m->rank : INT32_MAX;
+    merged[i] = m ? m->merged : -1;
+  };
+  for (size_t i = 0; i + 1 < n; ++i) lookup(i);
   while (n > 1) {
-    int32_t best_rank = INT32_MAX, best_merged = -1;
-    size_t best_i = SIZE_MAX;
-    for (size_t i = 0; i + 1 < n; ++i) {
-      const Merge* m = findMerge(syms[i], syms[i + 1]);
-      // `<=`: on a tie the rightmost pair wins, as in gpt-3-encoder's minPairs overwrite.
-      if (m && m->rank <= best_rank) {
-        best_rank = m->rank;
-        best_merged = m->merged;
-        best_i = i;
+    size_t best = SIZE_MAX;
+    int32_t best_rank = INT32_MAX;
+    for (size_t i = 0; i + 1 < n; ++i)
+      if (rank[i] <= best_rank && rank[i] != INT32_MAX) {  // `<=`: ties go to the rightmost
+        best_rank = rank[i];                                  // pair, as in gpt-3-encoder
+        best = i;
       }
-    }
-    if (best_i == SIZE_MAX) break;
-    if (best_merged < 0)
-      throw DataError("GPT-2 merge of `" + id_to_bytes_[syms[best_i]] + "` + `" + id_to_bytes_[syms[best_i + 1]] +
+    if (best == SIZE_MAX) break;
+    const int32_t a = syms[best], b = syms[best + 1], ab = merged[best];
+    if (ab < 0)
+      throw DataError("GPT-2 merge of `" + id_to_bytes_[a] + "` + `" + id_to_bytes_[b] +
                       "` yields a token missing from encoder.json");
-    // Merge every occurrence of the pair, left to right, in place (the write index never
-    // passes the read index).
-    const int32_t a = syms[best_i], b = syms[best_i + 1];
+    // Merge every occurrence of (a, b) left to right, in place (write index <= read index).
     size_t w = 0;
     for (size_t i = 0; i < n;) {
       if (i + 1 < n && syms[i] == a && syms[i + 1] == b) {
-        syms[w++] = best_merged;
+        syms[w] = ab;
+        dirty[w] = 1;
         i += 2;
       } else {
-        syms[w++] = syms[i++];
+        syms[w] = syms[i];
+        rank[w] = rank[i];
+        merged[w] = merged[i];
+        dirty[w] = 0;
+        ++i;
       }
+      ++w;
     }
     n = w;
+    for (size_t i = 0; i + 1 < n; ++i)
+      if (dirty[i] || dirty[i + 1]) lookup(i);
+    std::fill(dirty.begin(), dirty.begin() + int64_t(n), uint8_t(0));
   }
   out.insert(out.end(), syms.begin(), syms.begin() + int64_t(n));
 }

@@ -138,6 +138,24 @@ TEST(Dataset, TextDatasetIsTokenizedOnceIntoAContentKeyedCache) {
   EXPECT_EQ(three.corpus->numDocs(), 201);
 }
 
+TEST(Dataset, ADatasetWithoutTextIsNamed) {
+  TempDir tmp;
+  writeFile(tmp / "empty/a.jsonl", "{\"text\": \"\"}\n");
+  recipec::plan::Tokenizer tok;
+  tok.name = tok.kind = "bytes";
+  recipec::plan::Dataset ds;
+  ds.name = "blank";
+  ds.kind = "text";
+  ds.paths = {"empty/*.jsonl"};
+  ds.tokenizer = "bytes";
+  try {
+    openDataset(ds, &tok, tmp.path, 8, tmp / "cache", Progress::kOff);
+    FAIL() << "expected DataError";
+  } catch (const DataError& e) {
+    EXPECT_NE(std::string(e.what()).find("`blank`"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Dataset, ShardDatasetChecksVocabularyAndNeedsBoundaries) {
   TempDir tmp;
   std::filesystem::create_directories(tmp / "s");
