@@ -86,7 +86,7 @@ torch::Tensor GPT2Impl::block(Block& b, LayerSlice* s, const torch::Tensor& x) {
   at::Tensor b_fc = all_units ? b.c_fc_b : b.c_fc_b.index_select(0, s->unit_idx.on(dev));
   at::Tensor w_out =
       all_units ? b.mlp_proj_w : b.mlp_proj_w.index_select(0, s->unit_idx.on(dev));
-  at::Tensor u = at::gelu(at::addmm(b_fc, h, w_fc), "tanh");  // (B*T, nf)
+  at::Tensor u = detail::geluTanh(at::addmm(b_fc, h, w_fc));  // (B*T, nf)
   at::Tensor m = at::addmm(b.mlp_proj_b, u, w_out, 1.0,
                            static_cast<double>(cfg_.d_ff) / nf);  // (B*T, C)
   if (cfg_.dropout > 0) m = at::dropout(m, cfg_.dropout, is_training());

@@ -6,7 +6,11 @@
 #include <sstream>
 #include <stdexcept>
 
+#include <ATen/Parallel.h>
+#include <torch/csrc/autograd/custom_function.h>
 #include <torch/version.h>
+
+#include "runtime/models/Kernels.h"
 
 namespace recipec::models::detail {
 
@@ -41,6 +45,41 @@ at::Tensor causalAttention(const at::Tensor& q, const at::Tensor& k, const at::T
   if (p > 0) att = at::dropout(att, p, true);
   return at::bmm(att, v3).view({B, H, T, D});
 #endif
+}
+
+namespace {
+constexpr int64_t kGrain = 1 << 15;  // elements per parallel chunk
+
+struct GeluTanhFn : torch::autograd::Function<GeluTanhFn> {
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x) {
+    ctx->save_for_backward({x});
+    at::Tensor y = at::empty_like(x);
+    const float* xp = x.data_ptr<float>();
+    float* yp = y.data_ptr<float>();
+    at::parallel_for(0, x.numel(), kGrain, [&](int64_t b, int64_t e) {
+      kernels::geluTanhForward(xp + b, yp + b, e - b);
+    });
+    return y;
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    const at::Tensor x = ctx->get_saved_variables()[0];
+    const at::Tensor gy = grads[0].contiguous();
+    at::Tensor gx = at::empty_like(x);
+    const float *xp = x.data_ptr<float>(), *gyp = gy.data_ptr<float>();
+    float* gxp = gx.data_ptr<float>();
+    at::parallel_for(0, x.numel(), kGrain, [&](int64_t b, int64_t e) {
+      kernels::geluTanhBackward(xp + b, gyp + b, gxp + b, e - b);
+    });
+    return {gx};
+  }
+};
+}  // namespace
+
+at::Tensor geluTanh(const at::Tensor& x) {
+  if (x.device().is_cpu() && x.scalar_type() == at::kFloat && x.is_contiguous())
+    return GeluTanhFn::apply(x);
+  return at::gelu(x, "tanh");
 }
 
 DeviceIndex::DeviceIndex(const std::vector<int64_t>& v)

@@ -89,7 +89,7 @@ SafetensorsFile readSafetensors(const std::string& path) {
       if (!o.is_number_unsigned()) fail(path, where + "data_offsets must be non-negative integers");
     const uint64_t begin = e["data_offsets"][0].get<uint64_t>();
     const uint64_t end = e["data_offsets"][1].get<uint64_t>();
-    const uint64_t nbytes = numel * at::elementSize(dt->second);
+    const uint64_t nbytes = numel * c10::elementSize(dt->second);
     if (begin > end || end > data_size)
       fail(path, where + "data_offsets [" + std::to_string(begin) + ", " + std::to_string(end) +
                      ") out of range of the " + std::to_string(data_size) + "-byte data buffer");

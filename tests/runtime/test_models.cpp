@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "runtime/models/Layers.h"
 #include "runtime/models/Model.h"
 
 using namespace recipec;
@@ -343,4 +344,29 @@ TEST(Subnet, DroppedHeadsAndUnitsGetNoGradient) {
       else EXPECT_EQ(n, 0) << l << " unit " << u;
     }
   }
+}
+
+TEST(GeluKernel, MatchesAtenForwardAndBackward) {
+  torch::manual_seed(3);
+  at::Tensor x = at::cat({at::randn({4096}) * 4, at::tensor({0.f, -30.f, 30.f, -200.f, 200.f})})
+                     .requires_grad_(true);
+  at::Tensor xa = x.detach().clone().requires_grad_(true);
+  at::Tensor y = models::detail::geluTanh(x), ya = at::gelu(xa, "tanh");
+  EXPECT_TRUE(at::allclose(y, ya, 1e-5, 1e-6)) << (y - ya).abs().max().item<float>();
+  at::Tensor g = at::randn_like(y);
+  y.backward(g);
+  ya.backward(g);
+  EXPECT_TRUE(at::allclose(x.grad(), xa.grad(), 1e-5, 1e-5))
+      << (x.grad() - xa.grad()).abs().max().item<float>();
+  EXPECT_FALSE(y.isnan().any().item<bool>());  // no inf/inf from the fast-math division
+  // A NaN stays a NaN (a diverged run must stay visible), forward and backward.
+  at::Tensor n = at::tensor({1.f, NAN, -2.f}).requires_grad_(true);
+  at::Tensor yn = models::detail::geluTanh(n);
+  EXPECT_TRUE(std::isnan(yn[1].item<float>()));
+  yn.sum().backward();
+  EXPECT_TRUE(std::isnan(n.grad()[1].item<float>()));
+  EXPECT_FALSE(std::isnan(n.grad()[0].item<float>()));
+  // Non-contiguous or non-float input takes LibTorch's kernel.
+  at::Tensor strided = at::randn({8, 6}).t();
+  EXPECT_TRUE(at::equal(models::detail::geluTanh(strided), at::gelu(strided, "tanh")));
 }
