@@ -207,6 +207,7 @@ void MixtureSampler::setAllowed(int d, std::vector<int64_t> ids) {
   checkIds(ids, s.n, s.name);
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  if (s.restricted && ids == s.allowed) return;  // same subset: keep the pass
   s.restricted = true;
   s.allowed = std::move(ids);
   newPass(s);
@@ -214,6 +215,7 @@ void MixtureSampler::setAllowed(int d, std::vector<int64_t> ids) {
 
 void MixtureSampler::clearAllowed(int d) {
   Dataset& s = ds_.at(size_t(d));
+  if (!s.restricted) return;
   s.restricted = false;
   s.allowed.clear();
   newPass(s);
@@ -226,6 +228,7 @@ void MixtureSampler::setOrder(int d, std::vector<int64_t> ids) {
   std::sort(sorted.begin(), sorted.end());
   if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end())
     throw std::invalid_argument("setOrder: block ids repeat for dataset `" + s.name + "`");
+  if (s.ordered && ids == s.order) return;  // same order: keep the pass
   s.ordered = true;
   s.order = std::move(ids);
   newPass(s);
@@ -233,6 +236,7 @@ void MixtureSampler::setOrder(int d, std::vector<int64_t> ids) {
 
 void MixtureSampler::clearOrder(int d) {
   Dataset& s = ds_.at(size_t(d));
+  if (!s.ordered) return;
   s.ordered = false;
   s.order.clear();
   newPass(s);

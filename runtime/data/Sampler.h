@@ -12,7 +12,9 @@
 //    the allowed subset (setAllowed: LFR focus), in a Fisher-Yates shuffle seeded by
 //    (seed, dataset name, pass number); or a given order (setOrder: curriculum, e.g. ascending
 //    perplexity), the same every pass. At the end of a pass the next pass starts.
-//    setAllowed/clearAllowed/setOrder/clearOrder start a new pass at once.
+//    setAllowed/clearAllowed/setOrder/clearOrder start a new pass at once when they change
+//    the basis; re-applying the current one is a no-op (so a trainer may re-apply its phase's
+//    settings after a resume without disturbing the sequence).
 //  * No reuse (rounds that never repeat data, Llama-3-SynE): every drawn block is recorded as
 //    consumed, forever (across phases and mixtures; nothing rewinds it). With no-reuse on, a
 //    dataset skips consumed blocks; once its basis is all consumed it is exhausted and drops

@@ -155,5 +155,19 @@ TEST(Sampler, ReapplyingAnAnchoredPhaseMixtureAfterResumeChangesNothing) {
   b.setMixtureAt(mix, 0, 4000);  // the trainer re-enters the phase after a resume
   EXPECT_EQ(b.saveState(), state);
   EXPECT_EQ(take(b, 500), take(a, 500));
-  EXPECT_NEAR(b.progress(), 0.5, 1e-12);
+  // Re-applying the same focus subset and order is a no-op too; a different one is not.
+  a.setAllowed(0, {4, 8, 15, 16, 23, 42});
+  a.setOrder(2, {3, 1, 2});
+  take(a, 77);
+  const std::string mid = a.saveState();
+  b.loadState(mid);
+  b.setAllowed(0, {42, 23, 16, 15, 8, 4});
+  b.setOrder(2, {3, 1, 2});
+  b.clearOrder(1);
+  EXPECT_EQ(b.saveState(), mid);
+  b.setAllowed(0, {4, 8});
+  EXPECT_NE(b.saveState(), mid);
+  b.loadState(mid);
+  EXPECT_EQ(take(b, 500), take(a, 500));
+  EXPECT_NEAR(b.progress(), (1500 + 500 + 77 + 500) / 4000.0, 1e-12);
 }
