@@ -1,0 +1,43 @@
+// Device.h — device choice, mixed precision, RNG state and the peak FLOP/s for MFU.
+//
+// Contract: `pickDevice("cpu"|"cuda")` returns the device or throws UserError when CUDA is
+// asked for and torch::cuda::is_available() is false. AutocastGuard turns autocast on for
+// the forward pass in `dtype` (bf16) on the device while it lives (LibTorch 1.13's
+// per-device calls, or the 2.4+ DeviceType API — guarded on TORCH_VERSION). RNG states are
+// the default CPU generator's and, when CUDA is present, device 0's. `measurePeakFlops`
+// times a square matmul in the compute dtype (1024 on CPU, 8192 on CUDA, best of 5): the
+// MFU denominator is what this machine's BLAS actually reaches, stated in the log, unless
+// --peak-flops gives a datasheet figure.
+#pragma once
+
+#include <string>
+
+#include <ATen/ATen.h>
+
+namespace recipec::train {
+
+at::Device pickDevice(const std::string& name);
+
+class AutocastGuard {
+ public:
+  AutocastGuard(const at::Device& device, bool enabled, at::ScalarType dtype = at::kBFloat16);
+  ~AutocastGuard();
+  AutocastGuard(const AutocastGuard&) = delete;
+  AutocastGuard& operator=(const AutocastGuard&) = delete;
+
+ private:
+  bool enabled_;
+  at::DeviceType type_;
+  bool prev_enabled_ = false;
+  at::ScalarType prev_dtype_ = at::kBFloat16;
+};
+
+// Byte tensors of the generator states (CPU always; "cuda" only when available).
+at::Tensor cpuRngState();
+void setCpuRngState(const at::Tensor& s);
+at::Tensor cudaRngState();             // undefined tensor when there is no CUDA
+void setCudaRngState(const at::Tensor& s);
+
+double measurePeakFlops(const at::Device& device, at::ScalarType dtype);
+
+}  // namespace recipec::train

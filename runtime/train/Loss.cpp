@@ -1,0 +1,60 @@
+// Loss.cpp — see Loss.h.
+#include "runtime/train/Loss.h"
+
+#include <torch/csrc/autograd/custom_function.h>
+
+#include "runtime/train/LossKernels.h"
+
+namespace recipec::train {
+namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+// logits (N, V) fp32 contiguous, targets (N) int64 -> per-token loss (N) fp32.
+struct FusedCrossEntropy : public torch::autograd::Function<FusedCrossEntropy> {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& logits,
+                            const at::Tensor& targets) {
+    const auto x = logits.to(at::kFloat).contiguous();  // a no-op for fp32 logits
+    const auto t = targets.contiguous();
+    const int64_t N = x.size(0), V = x.size(1);
+    auto lse = at::empty({N}, x.options());
+    kernels::lseRows(x.data_ptr<float>(), N, V, lse.data_ptr<float>());
+    // loss = lse - x[target]  (N)
+    auto loss = lse - x.gather(1, t.unsqueeze(1)).squeeze(1);
+    ctx->save_for_backward({x, t, lse});
+    ctx->saved_data["dtype"] = int64_t(logits.scalar_type());
+    return loss;
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grad_out) {
+    const auto saved = ctx->get_saved_variables();
+    const auto& x = saved[0];
+    const auto& t = saved[1];
+    const auto& lse = saved[2];
+    const auto g = grad_out[0].to(at::kFloat).contiguous();  // (N)
+    const int64_t N = x.size(0), V = x.size(1);
+    auto grad = at::empty_like(x);  // (N, V)
+    kernels::gradRows(x.data_ptr<float>(), lse.data_ptr<float>(), t.data_ptr<int64_t>(),
+                      g.data_ptr<float>(), N, V, grad.data_ptr<float>());
+    const auto dtype = at::ScalarType(ctx->saved_data["dtype"].toInt());
+    return {grad.to(dtype), at::Tensor()};
+  }
+};
+
+}  // namespace
+
+at::Tensor perTokenLoss(const at::Tensor& logits, const at::Tensor& targets) {
+  const bool fused = logits.device().is_cpu() &&
+                     (logits.scalar_type() == at::kFloat || logits.scalar_type() == at::kBFloat16);
+  if (!fused)
+    return at::cross_entropy_loss(logits.to(at::kFloat), targets, {}, at::Reduction::None);
+  return FusedCrossEntropy::apply(logits, targets);
+}
+
+at::Tensor perSampleLoss(const at::Tensor& logits, const at::Tensor& targets) {
+  const int64_t B = logits.size(0), T = logits.size(1), V = logits.size(2);
+  return perTokenLoss(logits.reshape({B * T, V}), targets.reshape({B * T})).view({B, T}).mean(1);
+}
+
+}  // namespace recipec::train

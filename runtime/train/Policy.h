@@ -1,0 +1,154 @@
+// Policy.h — one module per recipe method, hooked into the trainer at fixed points.
+//
+// Contract: every rule of a phase (`ACTION [when CONDITION] [every INTERVAL]`) becomes one
+// Policy, made by the registry from its plan Action.kind. The trainer calls, in order:
+//   fire(ctx)                 at a step boundary where the rule triggers (Rules.h says when)
+//   beforeStep(ctx, step)     before the step's first forward (EST: choose the subnetwork)
+//   lossWeights(l)            per-sample losses -> weights of the step loss (IR-DRO, rank)
+//   afterForward(ctx, mb)     per-sample losses of each micro-batch (LFR: record per block)
+//   endPhase(ctx)             when the phase ends (undo what only the phase should see)
+// Policies talk to the run only through PolicyContext: the batch Selection (mixture,
+// allowed blocks, order) that the trainer hands to the sampler, the shared BlockTable
+// (LFR's per-block losses), the optimizer knobs `set` may change, and the stop / checkpoint
+// requests. Anything a policy must remember across a checkpoint goes in state()/loadState();
+// the table and the selection are saved by the trainer.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <ATen/ATen.h>
+#include <nlohmann/json.hpp>
+
+#include "runtime/models/Model.h"
+#include "runtime/plan/Plan.h"
+
+namespace recipec::train {
+
+// The latest values rule conditions read (Rules.h).
+struct RunMetrics {
+  int64_t step = 0;     // optimizer steps completed
+  int64_t tokens = 0;   // tokens trained on
+  double loss = NAN;    // the last step's mean loss
+  double grad_norm = NAN;
+  std::map<std::string, double> val_ppl;  // "web.val" -> last evaluated perplexity
+};
+
+// LFR's per-block table: the mean token loss each training block had when last seen in a
+// training forward (ppl = exp of it); NaN = not recorded. Lives on the training device so
+// recording is an index_put_ with no host sync.
+class BlockTable {
+ public:
+  void init(const std::vector<int64_t>& blocks_per_dataset, const at::Device& device);
+  // losses (b) float, dataset_ids (b) int64, block_ids (b) int64, on the device.
+  void record(const at::Tensor& losses, const at::Tensor& dataset_ids, const at::Tensor& block_ids);
+  void reset();
+  // One transfer: the whole table on the CPU, (total) float32.
+  at::Tensor toCpu() const;
+  void load(const at::Tensor& cpu_values);
+  const at::Tensor& values() const { return values_; }  // (total) float32
+  int64_t offset(size_t dataset) const { return offsets_[dataset]; }
+  int64_t size(size_t dataset) const { return offsets_[dataset + 1] - offsets_[dataset]; }
+  size_t datasets() const { return offsets_.empty() ? 0 : offsets_.size() - 1; }
+
+ private:
+  at::Tensor values_;          // (total) float32
+  at::Tensor offsets_dev_;     // (datasets) int64
+  std::vector<int64_t> offsets_;
+};
+
+// How the next batches are drawn. Policies edit it; the trainer pushes it to the sampler
+// whenever `changed` is set.
+struct Selection {
+  std::vector<plan::MixEntry> mixture;       // weight -> weight_end ramps over the range:
+  int64_t ramp_start = 0, ramp_end = 0;      // [ramp_start, ramp_end) optimizer steps
+  // Per dataset (index = dataset id): the blocks that may be drawn, nullopt = all.
+  std::vector<std::optional<std::vector<int64_t>>> allowed;
+  // Per dataset: a fixed visiting order (curriculum), nullopt = random.
+  std::vector<std::optional<std::vector<int64_t>>> order;
+  bool changed = true;
+};
+
+struct PolicyContext {
+  const plan::Plan* plan = nullptr;
+  std::vector<std::string> datasets;       // dataset id -> name
+  models::LanguageModelImpl* model = nullptr;
+  int64_t seq_len = 0;
+  uint64_t seed = 0;
+  int64_t phase_index = 0, phase_start = 0, phase_end = 0;
+  BlockTable table;
+  Selection selection;
+  // focus/drop results: key -> (total) bool CPU mask of blocks kept. selection.allowed is
+  // their intersection (rebuildAllowed), so re-ranking one rule never compounds with its
+  // own earlier result. Cleared at every phase start.
+  std::map<std::string, at::Tensor> keep_masks;
+  void rebuildAllowed();
+  RunMetrics metrics;
+  double base_lr = 0, weight_decay = 0, grad_clip = 0;   // `set` changes these
+  bool stop_requested = false;
+  bool checkpoint_requested = false;
+  // FLOPs per token of the forward about to run (EST changes it), for MFU and savings.
+  double flops_per_token = 0;
+  // Writes an {"type":"event"} line to metrics.jsonl and the log.
+  std::function<void(const std::string& what, nlohmann::json detail)> event;
+};
+
+// One micro-batch's results as afterForward sees them (all on the device, detached).
+struct MicroBatch {
+  at::Tensor losses;       // (b) float32 per-sample mean token loss
+  at::Tensor dataset_ids;  // (b) int64
+  at::Tensor block_ids;    // (b) int64
+};
+
+class Policy {
+ public:
+  explicit Policy(plan::Rule rule) : rule_(std::move(rule)) {}
+  virtual ~Policy() = default;
+  const plan::Rule& rule() const { return rule_; }
+
+  // True when `when` is a per-block predicate the action applies itself (focus/drop
+  // `when ppl > p50`), not a trigger for the whole rule.
+  virtual bool conditionFiltersBlocks() const { return false; }
+  // Rules with no when/every fire at phase start; `checkpoint every N` should not.
+  virtual bool fireAtPhaseStart() const { return true; }
+
+  virtual void fire(PolicyContext& ctx) = 0;
+  virtual void beforeStep(PolicyContext&, int64_t /*step*/) {}
+  // per_sample (b) -> weights (b), detached, summing to 1; nullopt = no opinion.
+  virtual std::optional<at::Tensor> lossWeights(const at::Tensor& /*per_sample*/) { return std::nullopt; }
+  virtual void afterForward(PolicyContext&, const MicroBatch&) {}
+  virtual void endPhase(PolicyContext&) {}
+
+  virtual nlohmann::json state() const { return nullptr; }
+  virtual void loadState(const nlohmann::json&) {}
+
+  std::string describe() const;  // "focus when ppl > p50 every 2000 steps (lfr.recipe:12:3)"
+
+ protected:
+  plan::Rule rule_;
+};
+
+using PolicyFactory = std::function<std::unique_ptr<Policy>(const plan::Rule&, const PolicyContext&)>;
+
+// Action.kind -> factory. The built-in policies (Policies.cpp) are registered on first use;
+// a new method adds one `add` call there.
+class PolicyRegistry {
+ public:
+  static PolicyRegistry& instance();
+  void add(const std::string& kind, PolicyFactory f);
+  // Throws plan::PlanError naming the rule for an unknown kind or bad parameters.
+  std::unique_ptr<Policy> make(const plan::Rule& rule, const PolicyContext& ctx) const;
+  std::vector<std::string> kinds() const;
+
+ private:
+  std::map<std::string, PolicyFactory> factories_;
+};
+
+void registerBuiltinPolicies(PolicyRegistry& r);
+
+}  // namespace recipec::train

@@ -1,0 +1,178 @@
+// TrainState.cpp — what a checkpoint holds and how a run comes back from it.
+//
+// Files in a checkpoint folder (sealed by Checkpointer with a sha256 manifest):
+//   model.safetensors  the weights under their Hugging Face names (readable by transformers)
+//   optimizer.pt       AdamW state (moments, step counts, group options), torch::save
+//   tensors.pt         RNG states (CPU, CUDA), LFR block table, focus/drop masks, orders
+//   state.json         step, tokens, phase, rule and policy states, selection, sampler
+//                      state, `set` values, event windows and skips, FLOP counters, the
+//                      metrics.jsonl byte position, last metrics
+// Everything the next step reads is here, which is what makes resume bit-exact.
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include <torch/serialize.h>
+
+#include "runtime/models/Safetensors.h"
+#include "runtime/train/Device.h"
+#include "runtime/train/Errors.h"
+#include "runtime/train/TrainerImpl.h"
+
+namespace recipec::train {
+namespace {
+
+// JSON has no NaN: non-finite doubles go out as null and come back as NaN.
+nlohmann::json num(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+double num(const nlohmann::json& j) { return j.is_null() ? NAN : j.get<double>(); }
+
+}  // namespace
+
+void Run::saveCheckpoint(int64_t s) {
+  nlohmann::json rules = nlohmann::json::array();
+  for (auto& phase : rules_) {
+    nlohmann::json p = nlohmann::json::array();
+    for (auto& r : phase) p.push_back(r.state());
+    rules.push_back(p);
+  }
+  nlohmann::json val = nlohmann::json::object();
+  for (const auto& [k, v] : ctx_.metrics.val_ppl) val[k] = num(v);
+  nlohmann::json skips = nlohmann::json::object();
+  for (const auto& [k, v] : skip_batches_) skips[std::to_string(k)] = v;
+  std::vector<std::string> mask_keys;
+  for (const auto& [k, m] : ctx_.keep_masks) mask_keys.push_back(k);
+  std::vector<int64_t> ordered;
+  for (size_t d = 0; d < ctx_.selection.order.size(); ++d)
+    if (ctx_.selection.order[d]) ordered.push_back(int64_t(d));
+
+  nlohmann::json state{
+      {"step", s},
+      {"tokens", ctx_.metrics.tokens},
+      {"metrics", {{"loss", num(ctx_.metrics.loss)}, {"grad_norm", num(ctx_.metrics.grad_norm)}, {"val_ppl", val}}},
+      {"metrics_position", metrics_->position()},
+      {"phase", phase_},
+      {"phase_entered", phase_entered_},
+      {"base_lr", ctx_.base_lr},
+      {"weight_decay", ctx_.weight_decay},
+      {"grad_clip", ctx_.grad_clip},
+      {"selection", {{"mixture", ctx_.selection.mixture}, {"ramp_start", ctx_.selection.ramp_start},
+                     {"ramp_end", ctx_.selection.ramp_end}}},
+      {"keep_masks", mask_keys},
+      {"ordered_datasets", ordered},
+      {"rules", rules},
+      {"sampler", feed_->state()},
+      {"spike_window", spike_window_.state()},
+      {"skip_batches", skips},
+      {"rollbacks", rollbacks_},
+      {"flops_done", flops_done_},
+      {"flops_full", flops_full_},
+      {"last_eval_step", last_eval_step_}};
+
+  const std::string folder = ckpt_->save(s, [&](const std::string& dir) {
+    models::writeSafetensors(dir + "/model.safetensors", model_->hfStateDict());
+    torch::save(*optim_, dir + "/optimizer.pt");
+    torch::serialize::OutputArchive ar;
+    ar.write("rng_cpu", cpuRngState());
+    if (auto cuda = cudaRngState(); cuda.defined()) ar.write("rng_cuda", cuda);
+    ar.write("block_table", ctx_.table.toCpu());
+    for (size_t i = 0; i < mask_keys.size(); ++i) ar.write("keep_" + std::to_string(i), ctx_.keep_masks[mask_keys[i]]);
+    for (int64_t d : ordered)
+      ar.write("order_" + std::to_string(d), at::tensor(*ctx_.selection.order[size_t(d)], at::kLong));
+    ar.save_to(dir + "/tensors.pt");
+    std::ofstream out(dir + "/state.json");
+    out << state.dump(1) << "\n";
+    if (!out) throw UserError("cannot write `" + dir + "/state.json`");
+  });
+  last_ckpt_step_ = s;
+  event("checkpoint", {{"path", folder}});
+}
+
+void Run::loadCheckpoint(const std::string& folder) {
+  Checkpointer::verify(folder);  // every file against its sha256 first
+  nlohmann::json state;
+  {
+    std::ifstream in(folder + "/state.json");
+    try {
+      state = nlohmann::json::parse(in);
+    } catch (const nlohmann::json::exception& e) {
+      throw UserError("checkpoint `" + folder + "/state.json` is unreadable: " + e.what());
+    }
+  }
+  try {
+    model_->loadHfStateDict(models::readSafetensors(folder + "/model.safetensors").tensors);
+  } catch (const std::invalid_argument& e) {
+    throw UserError("checkpoint `" + folder + "/model.safetensors` does not fit the model: " + e.what());
+  }
+  model_->setSubnet(std::nullopt);  // beforeStep sets it again when a subnet policy is active
+  torch::load(*optim_, folder + "/optimizer.pt");
+
+  torch::serialize::InputArchive ar;
+  ar.load_from(folder + "/tensors.pt");
+  // A fresh tensor per read: InputArchive::read into a defined tensor calls set_() on it,
+  // which keeps the old dtype over the new storage.
+  auto read = [&](const std::string& key) {
+    at::Tensor t;
+    ar.read(key, t);
+    return t;
+  };
+  setCpuRngState(read("rng_cpu"));
+  if (at::Tensor cuda; ar.try_read("rng_cuda", cuda)) setCudaRngState(cuda);
+  ctx_.table.load(read("block_table"));
+  ctx_.keep_masks.clear();
+  const auto keys = state.at("keep_masks").get<std::vector<std::string>>();
+  for (size_t i = 0; i < keys.size(); ++i) {
+    ctx_.keep_masks[keys[i]] = read("keep_" + std::to_string(i)).to(at::kBool).clone();
+  }
+  ctx_.rebuildAllowed();
+  ctx_.selection.order.assign(ctx_.datasets.size(), std::nullopt);
+  bool any_order = false;
+  for (int64_t d : state.at("ordered_datasets").get<std::vector<int64_t>>()) {
+    const auto t = read("order_" + std::to_string(d)).contiguous();
+    ctx_.selection.order[size_t(d)] = std::vector<int64_t>(t.data_ptr<int64_t>(), t.data_ptr<int64_t>() + t.numel());
+    any_order = true;
+  }
+  if (!any_order) ctx_.selection.order.clear();
+
+  ctx_.metrics.step = state.at("step").get<int64_t>();
+  ctx_.metrics.tokens = state.at("tokens").get<int64_t>();
+  const auto& m = state.at("metrics");
+  ctx_.metrics.loss = num(m.at("loss"));
+  ctx_.metrics.grad_norm = num(m.at("grad_norm"));
+  ctx_.metrics.val_ppl.clear();
+  for (const auto& [k, v] : m.at("val_ppl").items()) ctx_.metrics.val_ppl[k] = num(v);
+  phase_ = state.at("phase").get<size_t>();
+  phase_entered_ = state.at("phase_entered").get<bool>();
+  const auto& p = timeline_.phases.at(phase_);
+  ctx_.phase_index = int64_t(phase_);
+  ctx_.phase_start = p.start;
+  ctx_.phase_end = p.end;
+  ctx_.base_lr = state.at("base_lr").get<double>();
+  ctx_.weight_decay = state.at("weight_decay").get<double>();
+  ctx_.grad_clip = state.at("grad_clip").get<double>();
+  const auto& sel = state.at("selection");
+  ctx_.selection.mixture = sel.at("mixture").get<std::vector<plan::MixEntry>>();
+  ctx_.selection.ramp_start = sel.at("ramp_start").get<int64_t>();
+  ctx_.selection.ramp_end = sel.at("ramp_end").get<int64_t>();
+  const auto& rules = state.at("rules");
+  if (rules.size() != rules_.size()) throw UserError("checkpoint `" + folder + "` was written for a different plan");
+  for (size_t i = 0; i < rules_.size(); ++i) {
+    if (rules[i].size() != rules_[i].size()) throw UserError("checkpoint `" + folder + "` was written for a different plan");
+    for (size_t j = 0; j < rules_[i].size(); ++j) rules_[i][j].loadState(rules[i][j]);
+  }
+  // The sampler takes the selection first and its position second, as it had them.
+  feed_->select(ctx_.selection);
+  ctx_.selection.changed = false;
+  feed_->loadState(state.at("sampler"));
+  spike_window_.loadState(state.at("spike_window"));
+  skip_batches_.clear();
+  for (const auto& [k, v] : state.at("skip_batches").items()) skip_batches_[std::stoll(k)] = v.get<int64_t>();
+  rollbacks_ = state.at("rollbacks").get<int64_t>();
+  flops_done_ = state.at("flops_done").get<double>();
+  flops_full_ = state.at("flops_full").get<double>();
+  last_eval_step_ = state.at("last_eval_step").get<int64_t>();
+  last_ckpt_step_ = ctx_.metrics.step;
+  metrics_.reset();  // close before truncating
+  metrics_ = std::make_unique<MetricsLog>(dir_->metrics(), state.at("metrics_position").get<int64_t>());
+}
+
+}  // namespace recipec::train

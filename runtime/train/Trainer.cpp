@@ -1,0 +1,373 @@
+// Trainer.cpp — setup, the step loop and step boundaries (see Trainer.h for the contract;
+// the step itself is in TrainStep.cpp, checkpoints in TrainState.cpp).
+#include "runtime/train/Trainer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include <torch/cuda.h>
+#include <torch/utils.h>
+#include <torch/version.h>
+
+#include "runtime/data/Sha256.h"
+#include "runtime/data/Tokenizer.h"
+#include "runtime/models/Safetensors.h"
+#include "runtime/train/Device.h"
+#include "runtime/train/Errors.h"
+#include "runtime/train/FeedFromPlan.h"
+#include "runtime/train/Optim.h"
+#include "runtime/train/Schedule.h"
+#include "runtime/train/TrainerImpl.h"
+
+namespace recipec::train {
+
+Run::Run(const RunOptions& opt, std::unique_ptr<DataFeed> feed)
+    : opt_(opt), feed_(std::move(feed)) {}
+
+void Run::log(const std::string& line) {
+  if (!opt_.quiet) progress_.println(line);
+}
+
+void Run::event(const std::string& what, nlohmann::json detail) {
+  detail["type"] = "event";
+  detail["event"] = what;
+  detail["step"] = ctx_.metrics.step;
+  if (metrics_) metrics_->write(detail);
+  log("[" + what + "] " + detail.dump());
+}
+
+size_t Run::phaseAt(int64_t s) const {
+  for (size_t i = 0; i < timeline_.phases.size(); ++i)
+    if (s < timeline_.phases[i].end) return i;
+  return timeline_.phases.size() - 1;
+}
+
+std::vector<std::string> Run::activePolicies() const {
+  std::vector<std::string> out;
+  if (phase_ < rules_.size())
+    for (const auto& r : rules_[phase_]) out.push_back(const_cast<ArmedRule&>(r).policy().describe());
+  return out;
+}
+
+void Run::setup() {
+  plan_ = plan::readPlanFile(opt_.plan_path);
+  if (opt_.threads > 0) at::set_num_threads(opt_.threads);
+  device_ = pickDevice(opt_.device);
+  const auto& tr = plan_.train;
+  if (tr.precision != "fp32" && tr.precision != "bf16")
+    throw plan::PlanError("precision `" + tr.precision + "` is not supported (fp32 or bf16)");
+  bf16_ = tr.precision == "bf16";
+  if (tr.micro_batch <= 0 || tr.batch_seqs % tr.micro_batch != 0)
+    throw plan::PlanError("batch of " + std::to_string(tr.batch_seqs) +
+                          " sequences is not a multiple of micro_batch " + std::to_string(tr.micro_batch));
+  torch::manual_seed(tr.seed);
+
+  if (!feed_) feed_ = makeFeedFromPlan(plan_, opt_.quiet);
+  std::map<std::string, int64_t> train_blocks;
+  std::vector<int64_t> per_dataset;
+  for (size_t d = 0; d < feed_->datasets().size(); ++d) {
+    train_blocks[feed_->datasets()[d]] = feed_->trainBlocks(d);
+    per_dataset.push_back(feed_->trainBlocks(d));
+  }
+  timeline_ = resolveTimeline(plan_, train_blocks);
+  validateSchedule(plan_.train.schedule);
+  plan_text_ = plan::planToText(plan_);
+
+  // Model.
+  const plan::Model* mcfg = nullptr;
+  for (const auto& m : plan_.models)
+    if (m.name == tr.model) mcfg = &m;
+  if (!mcfg) throw plan::PlanError("train uses model `" + tr.model + "`, which the plan does not declare");
+  if (tr.seq_len > mcfg->max_seq_len)
+    throw plan::PlanError("seq_len " + std::to_string(tr.seq_len) + " exceeds model `" + mcfg->name +
+                          "` max_seq_len " + std::to_string(mcfg->max_seq_len));
+  try {
+    model_ = models::buildModel(*mcfg);
+  } catch (const std::invalid_argument& e) {
+    throw plan::PlanError(e.what());
+  }
+  if (!mcfg->init_from.empty()) {
+    const std::string path = data::resolvePath(mcfg->init_from, plan_.base_dir);
+    try {
+      model_->loadHfStateDict(models::readSafetensors(path).tensors);
+    } catch (const std::invalid_argument& e) {
+      throw UserError("init_from `" + path + "`: " + e.what());
+    }
+  }
+  model_->to(device_);
+  model_->train();
+  params_ = model_->parameters();
+  optim_ = makeAdamW(params_, tr.optimizer);
+  full_flops_per_token_ = model_->flopsPerToken(tr.seq_len);
+
+  // Policy context and rules.
+  ctx_.plan = &plan_;
+  ctx_.datasets = feed_->datasets();
+  ctx_.model = model_.get();
+  ctx_.seq_len = tr.seq_len;
+  ctx_.seed = tr.seed;
+  ctx_.base_lr = tr.optimizer.lr;
+  ctx_.weight_decay = tr.optimizer.weight_decay;
+  ctx_.grad_clip = tr.optimizer.grad_clip;
+  ctx_.flops_per_token = full_flops_per_token_;
+  ctx_.table.init(per_dataset, device_);
+  ctx_.event = [this](const std::string& what, nlohmann::json d) { event(what, std::move(d)); };
+  int64_t total_blocks = 0;
+  for (int64_t n : per_dataset) total_blocks += n;
+  for (size_t d = 0; d < per_dataset.size(); ++d)  // no `mix` yet: every block equally likely
+    ctx_.selection.mixture.push_back({ctx_.datasets[d], double(per_dataset[d]) / double(std::max<int64_t>(1, total_blocks)), std::nullopt});
+  ctx_.selection.allowed.assign(per_dataset.size(), std::nullopt);
+  rules_.clear();
+  for (const auto& ph : plan_.phases) {
+    rules_.emplace_back();
+    for (const auto& rule : ph.rules) {
+      auto policy = PolicyRegistry::instance().make(rule, ctx_);
+      if (rule.when && !policy->conditionFiltersBlocks())
+        validateTrigger(*rule.when, "rule " + rule.source);
+      rules_.back().emplace_back(std::move(policy));
+    }
+  }
+  for (const auto& ev : plan_.events) {
+    if (ev.action != "rollback" && ev.action != "skip" && ev.action != "stop")
+      throw plan::PlanError("event `on " + ev.on + "`: unknown action `" + ev.action + "`");
+    if (ev.on == "nan") {
+      on_nan_ = ev.action;
+    } else if (ev.on == "loss_spike") {
+      if (!ev.when) throw plan::PlanError("event `on loss_spike` needs a condition");
+      validateTrigger(*ev.when, "event on " + ev.on);
+      on_spike_ = ev;
+      spike_window_ = MetricWindow(ev.when->threshold.window);
+    } else {
+      throw plan::PlanError("unknown event `on " + ev.on + "` (expected nan or loss_spike)");
+    }
+  }
+  for (const auto& e : plan_.evaluations) {
+    if (e.metric != "ppl") throw plan::PlanError("evaluate `" + e.metric + "`: only ppl is supported");
+    if (e.split != "val") throw plan::PlanError("evaluate on `" + e.dataset + "." + e.split + "`: only val splits are evaluated");
+    auto it = std::find(ctx_.datasets.begin(), ctx_.datasets.end(), e.dataset);
+    if (it == ctx_.datasets.end()) throw plan::PlanError("evaluate on unknown dataset `" + e.dataset + "`");
+    if (feed_->valBlocks(size_t(it - ctx_.datasets.begin())) == 0)
+      throw plan::PlanError("evaluate on `" + e.dataset + ".val`, but `" + e.dataset +
+                            "` has no validation blocks (give it `split val N%`)");
+  }
+
+  // Peak FLOP/s for MFU.
+  if (opt_.peak_flops > 0) {
+    peak_flops_ = opt_.peak_flops;
+    peak_source_ = "--peak-flops";
+  } else {
+    peak_flops_ = measurePeakFlops(device_, bf16_ ? at::kBFloat16 : at::kFloat);
+    peak_source_ = std::string("measured ") + (device_.is_cpu() ? "1024^3" : "8192^3") + " " +
+                   (bf16_ ? "bf16" : "fp32") + " matmul on this " + (device_.is_cpu() ? "CPU" : "GPU");
+  }
+}
+
+void Run::writeRunFiles(bool resumed) {
+  if (resumed) {
+    std::ifstream in(dir_->file("plan.json"));
+    std::stringstream ss;
+    ss << in.rdbuf();
+    if (ss.str() != plan_text_)
+      throw UserError("the plan `" + opt_.plan_path + "` differs from the one this run started with (`" +
+                      dir_->file("plan.json") + "`); resume needs the same plan");
+    return;
+  }
+  dir_->writeFile("plan.json", plan_text_);
+  if (!plan_.recipe_path.empty()) {
+    std::ifstream in(data::resolvePath(plan_.recipe_path, plan_.base_dir), std::ios::binary);
+    if (in) {
+      std::stringstream ss;
+      ss << in.rdbuf();
+      dir_->writeFile("recipe.recipe", ss.str());
+    }
+  }
+  nlohmann::json info{
+      {"revision", sourceRevision()},
+      {"recipe_name", plan_.recipe_name},
+      {"compiler_version", plan_.compiler_version},
+      {"plan_sha256", data::sha256Hex(plan_text_.data(), plan_text_.size())},
+      {"seeds", {{"torch", plan_.train.seed}, {"sampler", plan_.train.seed}, {"subnet", plan_.train.seed}}},
+      {"device", device_.str()},
+      {"threads", at::get_num_threads()},
+      {"torch_version", TORCH_VERSION},
+      {"precision", plan_.train.precision},
+      {"peak_flops", peak_flops_},
+      {"peak_flops_source", peak_source_},
+      {"flops_per_token", full_flops_per_token_},
+      {"flops_formula", "6*N_matmul + 12*L*H*Q*T (PaLM appendix B)"},
+      {"params", model_->numParams()},
+      {"timeline", timeline_.describe()}};
+  dir_->writeFile("run.json", info.dump(2) + "\n");
+}
+
+void Run::enterPhase(size_t index) {
+  phase_ = index;
+  phase_entered_ = true;
+  const auto& p = timeline_.phases[index];
+  ctx_.phase_index = int64_t(index);
+  ctx_.phase_start = p.start;
+  ctx_.phase_end = p.end;
+  ctx_.keep_masks.clear();  // focus/drop belong to their phase
+  ctx_.rebuildAllowed();
+  event("phase", {{"phase", p.name}, {"start", p.start}, {"end", p.end}, {"policies", activePolicies()}});
+}
+
+void Run::leavePhase() {
+  if (!phase_entered_) return;
+  for (auto& r : rules_[phase_]) r.policy().endPhase(ctx_);
+  phase_entered_ = false;
+}
+
+void Run::boundary(int64_t s) {
+  ctx_.metrics.step = s;
+  if (phase_entered_ && s >= timeline_.phases[phase_].end) {
+    leavePhase();
+    ++phase_;
+  }
+  if (!phase_entered_ && phase_ < timeline_.phases.size() && s == timeline_.phases[phase_].start)
+    enterPhase(phase_);
+  if (s > 0) {
+    for (const auto& e : plan_.evaluations)
+      if (s % e.every.steps == 0) {
+        evaluate(s);
+        break;
+      }
+  }
+  for (auto& r : rules_[phase_])
+    if (r.due(s, timeline_.phases[phase_].start, ctx_.metrics)) r.policy().fire(ctx_);
+  if (ctx_.selection.changed) {
+    feed_->select(ctx_.selection);
+    ctx_.selection.changed = false;
+  }
+  const bool scheduled = plan_.checkpoint.every && s > 0 && s % plan_.checkpoint.every->steps == 0;
+  const bool first_for_rollback = on_nan_ == "rollback" && !ckpt_->latest();
+  if (scheduled || ctx_.checkpoint_requested || first_for_rollback) saveCheckpoint(s);
+  ctx_.checkpoint_requested = false;
+}
+
+RunResult Run::execute() {
+  const bool resume = !opt_.resume_dir.empty();
+  // Fail before the (possibly long) data and model setup; create() re-checks atomically.
+  if (!resume && !opt_.run_dir.empty() && std::filesystem::exists(opt_.run_dir))
+    RunDir::create(opt_.run_dir);
+  setup();
+  if (resume) {
+    dir_ = RunDir::open(opt_.resume_dir);
+  } else {
+    dir_ = RunDir::create(opt_.run_dir.empty() ? RunDir::defaultPath(plan_.recipe_name, opt_.runs_root)
+                                               : opt_.run_dir);
+  }
+  writeRunFiles(resume);
+  ckpt_ = std::make_unique<Checkpointer>(dir_->checkpoints(), plan_.checkpoint.keep);
+  int64_t s = 0;
+  if (resume) {
+    auto latest = ckpt_->latest();
+    if (!latest) throw UserError("run directory `" + dir_->path() + "` has no checkpoint to resume from");
+    loadCheckpoint(*latest);  // truncates metrics.jsonl to the checkpoint's position
+    s = ctx_.metrics.step;
+  } else {
+    metrics_ = std::make_unique<MetricsLog>(dir_->metrics());
+  }
+  log("run " + dir_->path() + (resume ? " (resumed at step " + std::to_string(s) + ")" : ""));
+  log(timeline_.describe() + "model " + plan_.train.model + ": " + std::to_string(model_->numParams()) +
+      " params, " + std::to_string(full_flops_per_token_ / 1e6) + " MFLOPs/token (6N + 12LHQT), peak " +
+      std::to_string(peak_flops_ / 1e9) + " GFLOP/s (" + peak_source_ + ")");
+
+  RunResult result;
+  result.run_dir = dir_->path();
+  const int64_t total = timeline_.total_steps;
+  bool boundary_done = resume;
+  t_start_ = t_log_ = std::chrono::steady_clock::now();
+  start_step_ = s;
+  tokens_since_log_ = 0;
+  flops_since_log_ = 0;
+  while (true) {
+    if (!boundary_done && s < total) boundary(s);
+    boundary_done = false;
+    if (ctx_.stop_requested) {
+      result.stopped_by_rule = true;
+      break;
+    }
+    if (s >= total || (opt_.until_step >= 0 && s >= opt_.until_step)) break;
+    TrainBatch batch = feed_->next(s);
+    if (auto it = skip_batches_.find(s); it != skip_batches_.end())
+      for (int64_t k = 0; k < it->second; ++k) batch = feed_->next(s);
+    const StepOutcome o = trainStep(s, batch);
+    if (o.nan) {
+      if (handleNan(s, o)) {
+        boundary_done = true;  // restored to a boundary already processed
+        continue;
+      }
+    }
+    ctx_.metrics.step = s + 1;
+    ctx_.metrics.tokens += plan_.train.batch_seqs * plan_.train.seq_len;
+    ctx_.metrics.loss = o.loss;
+    ctx_.metrics.grad_norm = o.grad_norm;
+    result.final_loss = o.loss;
+    logTrain(s, o, learningRate(plan_.train.schedule, ctx_.base_lr, s));
+    ++s;
+  }
+  progress_.finish();
+  ctx_.metrics.step = s;
+  const bool finished = s >= total || result.stopped_by_rule;
+  if (finished) {
+    if (last_eval_step_ != s && !plan_.evaluations.empty()) evaluate(s);
+    leavePhase();
+  }
+  if (last_ckpt_step_ != s) saveCheckpoint(s);
+  if (finished) {
+    const std::string path = dir_->file("model.safetensors");
+    models::writeSafetensors(path, model_->hfStateDict(), {{"recipe", plan_.recipe_name}, {"step", std::to_string(s)}});
+  }
+  nlohmann::json summary{{"type", "summary"}, {"step", s}, {"tokens", ctx_.metrics.tokens},
+                         {"loss", ctx_.metrics.loss}, {"finished", finished},
+                         {"stopped_by_rule", result.stopped_by_rule}, {"rollbacks", rollbacks_}};
+  if (flops_full_ > 0) {
+    summary["flops_executed"] = flops_done_;
+    summary["flops_full_model"] = flops_full_;
+    summary["flops_saved_pct"] = 100.0 * (1.0 - flops_done_ / flops_full_);
+  }
+  metrics_->write(summary);
+  log("done: " + summary.dump());
+  result.steps = s;
+  return result;
+}
+
+bool Run::handleNan(int64_t& s, const StepOutcome& o) {
+  const std::string what = std::isfinite(o.loss) ? "gradient norm" : "loss";
+  if (on_nan_ == "skip") {
+    event("nan", {{"action", "skip"}, {"at_step", s}});
+    return false;
+  }
+  auto latest = ckpt_->latest();
+  if (on_nan_ == "rollback") {
+    if (!latest) throw UserError(what + " is NaN at step " + std::to_string(s) + " and there is no checkpoint to roll back to");
+    const int64_t bad = s;
+    if (++skip_batches_[bad] > 3)
+      throw UserError(what + " is still NaN at step " + std::to_string(bad) + " after 3 rollbacks; giving up (last checkpoint `" + *latest + "`)");
+    auto skips = skip_batches_;
+    loadCheckpoint(*latest);
+    for (const auto& [k, v] : skips) skip_batches_[k] = std::max(skip_batches_[k], v);
+    ++rollbacks_;
+    s = ctx_.metrics.step;
+    event("nan", {{"action", "rollback"}, {"at_step", bad}, {"to_step", s}, {"checkpoint", *latest}});
+    return true;
+  }
+  throw UserError(what + " is NaN at step " + std::to_string(s) + " (phase `" + timeline_.phases[phase_].name +
+                  "`); the update was not applied and nothing was saved after it" +
+                  (latest ? "; the last good checkpoint is `" + *latest + "`" : std::string()) +
+                  "; add `on nan: rollback` to the recipe to roll back and skip the batch");
+}
+
+RunResult runPlan(const RunOptions& options) { return runPlan(options, nullptr); }
+
+RunResult runPlan(const RunOptions& options, std::unique_ptr<DataFeed> feed) {
+  Run run(options, std::move(feed));
+  return run.execute();
+}
+
+}  // namespace recipec::train

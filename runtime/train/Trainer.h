@@ -1,0 +1,53 @@
+// Trainer.h — executes a plan: phases, rules, steps, evaluation, checkpoints, run directory.
+//
+// Contract: `runPlan(options)` reads the plan, builds data, model and optimizer, creates (or
+// with --resume reopens) the run directory and trains to the end of the timeline, the
+// `--until-step`, or a `stop` rule. It returns normally on success and throws UserError /
+// plan::PlanError / data::DataError for problems the user can fix (main maps them to exit
+// 1) — with every checkpoint already saved left intact. The step loop (docs/runtime.md):
+//   boundary(s): enter the next phase if s is its start; evaluate if due; fire the phase's
+//                due rules; push the selection to the sampler; checkpoint if due.
+//   step(s):     lr from the schedule; policies' beforeStep; per micro-batch: forward
+//                (autocast for bf16), per-sample loss, weights, backward (grads accumulate
+//                in place), afterForward; clip; ONE device->host transfer of (loss, norm);
+//                NaN / spike events; optimizer step.
+// A resumed run restores the state saved at boundary s (after that boundary ran) and
+// continues with step s, so it is bit-identical to a run that never stopped.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace recipec::train {
+
+class DataFeed;
+
+struct RunOptions {
+  std::string plan_path;
+  std::string run_dir;          // empty: runs/<recipe>-<timestamp> (or the resume dir)
+  std::string resume_dir;       // non-empty: continue this run from its latest checkpoint
+  std::string runs_root = "runs";
+  std::string device = "cpu";
+  double peak_flops = 0;        // 0: measure (Device.h)
+  int64_t log_every = 10;       // metrics.jsonl train line every N steps (and the last)
+  int64_t until_step = -1;      // stop after this many steps (checkpoint saved); -1 = end
+  int threads = 0;              // 0: LibTorch's default
+  bool quiet = false;           // no log lines on stderr (errors still print)
+  // Test-only fault injection: the loss of step N's first-drawn batch reads NaN (a "bad
+  // batch": a rollback that skips it trains on). -1 = off; not on the command line.
+  int64_t debug_nan_step = -1;
+};
+
+struct RunResult {
+  std::string run_dir;
+  int64_t steps = 0;            // optimizer steps completed
+  double final_loss = 0;
+  bool stopped_by_rule = false;
+};
+
+RunResult runPlan(const RunOptions& options);
+// With a given data feed instead of the plan's datasets (tests).
+RunResult runPlan(const RunOptions& options, std::unique_ptr<DataFeed> feed);
+
+}  // namespace recipec::train

@@ -1,0 +1,101 @@
+// TrainerImpl.h — the trainer's internal state, shared by Trainer.cpp (setup, loop,
+// boundaries), TrainStep.cpp (one optimizer step, evaluation) and TrainState.cpp
+// (checkpoint save/load). Not a public header.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <torch/optim/adamw.h>
+
+#include "runtime/models/Model.h"
+#include "runtime/plan/Plan.h"
+#include "runtime/train/Checkpoint.h"
+#include "runtime/train/DataFeed.h"
+#include "runtime/train/Metrics.h"
+#include "runtime/train/Policy.h"
+#include "runtime/train/RunDir.h"
+#include "runtime/train/Rules.h"
+#include "runtime/train/Timeline.h"
+#include "runtime/train/Trainer.h"
+
+namespace recipec::train {
+
+struct StepOutcome {
+  double loss = 0, grad_norm = 0;
+  bool applied = true;         // false: the batch was skipped (event), no update
+  bool nan = false;
+};
+
+class Run {
+ public:
+  Run(const RunOptions& opt, std::unique_ptr<DataFeed> feed);
+  RunResult execute();
+
+  // ---- TrainStep.cpp
+  StepOutcome trainStep(int64_t s, const TrainBatch& batch);
+  void evaluate(int64_t s);
+
+  // ---- TrainState.cpp
+  void saveCheckpoint(int64_t s);
+  void loadCheckpoint(const std::string& folder);
+
+ private:
+  void setup();
+  void writeRunFiles(bool resumed);
+  void boundary(int64_t s);
+  void enterPhase(size_t index);
+  void leavePhase();
+  void logTrain(int64_t s, const StepOutcome& o, double lr);
+  void log(const std::string& line);
+  void event(const std::string& what, nlohmann::json detail);
+  bool handleNan(int64_t& s, const StepOutcome& o);
+  std::vector<std::string> activePolicies() const;
+  size_t phaseAt(int64_t s) const;
+
+ public:
+  RunOptions opt_;
+  plan::Plan plan_;
+  std::string plan_text_;      // the resolved plan as written to plan.json
+  Timeline timeline_;
+  at::Device device_{at::kCPU};
+  bool bf16_ = false;
+  std::unique_ptr<DataFeed> feed_;
+  models::LanguageModel model_;
+  std::vector<at::Tensor> params_;
+  std::unique_ptr<torch::optim::AdamW> optim_;
+  PolicyContext ctx_;
+  std::vector<std::vector<ArmedRule>> rules_;  // per phase
+  size_t phase_ = 0;
+  bool phase_entered_ = false;
+  std::optional<RunDir> dir_;
+  std::unique_ptr<MetricsLog> metrics_;
+  std::unique_ptr<Checkpointer> ckpt_;
+  Progress progress_;
+
+  // Events (`on nan`, `on loss > k sigma`).
+  std::string on_nan_;                       // "" | "rollback" | "skip" | "stop"
+  std::optional<plan::Event> on_spike_;
+  MetricWindow spike_window_;
+  std::map<int64_t, int64_t> skip_batches_;  // step -> batches to discard before training it
+  int64_t rollbacks_ = 0;
+
+  // Accounting.
+  double peak_flops_ = 0;
+  std::string peak_source_;
+  double full_flops_per_token_ = 0;
+  double flops_done_ = 0, flops_full_ = 0;   // executed vs full-model FLOPs (EST saving)
+  int64_t last_eval_step_ = -1, last_ckpt_step_ = -1;
+  std::chrono::steady_clock::time_point t_log_;
+  int64_t tokens_since_log_ = 0;
+  double flops_since_log_ = 0;
+  std::chrono::steady_clock::time_point t_start_;
+  int64_t start_step_ = 0;
+};
+
+}  // namespace recipec::train

@@ -1,0 +1,77 @@
+// main.cpp — `recipec-runtime`: runs an execution plan (the `recipec run` back end).
+//
+//   recipec-runtime run PLAN.json [--run-dir D] [--resume D] [--device cpu|cuda]
+//                   [--peak-flops F] [--log-every N] [--until-step N] [--threads N] [--quiet]
+//   recipec-runtime version
+// Exit codes: 0 ok, 1 user error (plan, data, checkpoint, run directory, NaN), 2 internal.
+#include <cstdio>
+#include <exception>
+#include <string>
+
+#include <malloc.h>
+
+#include <CLI/CLI.hpp>
+#include <torch/version.h>
+
+#include "runtime/data/DataError.h"
+#include "runtime/models/Safetensors.h"
+#include "runtime/plan/Plan.h"
+#include "runtime/train/Errors.h"
+#include "runtime/train/RunDir.h"
+#include "runtime/train/Trainer.h"
+
+int main(int argc, char** argv) {
+  // Keep freed memory in the heap instead of returning it to the kernel: a training step
+  // frees and reallocates the same large buffers (logits, their gradient, activations)
+  // every step, and with glibc's defaults each one is a fresh mmap whose pages fault in
+  // again — measured 2-3x on the fused loss alone (docs/runtime.md, "Performance").
+  mallopt(M_MMAP_MAX, 0);
+  mallopt(M_TRIM_THRESHOLD, -1);
+
+  CLI::App app{"recipec-runtime: executes a recipec plan with LibTorch"};
+  app.require_subcommand(1);
+  recipec::train::RunOptions opt;
+  auto* run = app.add_subcommand("run", "train according to PLAN.json");
+  run->add_option("plan", opt.plan_path, "the execution plan (recipec compile --emit=plan)")->required();
+  run->add_option("--run-dir", opt.run_dir, "run directory (default runs/<recipe>-<timestamp>); must not exist");
+  run->add_option("--resume", opt.resume_dir, "continue this run directory from its latest checkpoint");
+  run->add_option("--runs-root", opt.runs_root, "parent of default run directories")->capture_default_str();
+  run->add_option("--device", opt.device, "cpu or cuda")->capture_default_str();
+  run->add_option("--peak-flops", opt.peak_flops, "peak FLOP/s for MFU (default: measured matmul)");
+  run->add_option("--log-every", opt.log_every, "metrics line every N steps")->capture_default_str();
+  run->add_option("--until-step", opt.until_step, "stop (with a checkpoint) after this many steps");
+  run->add_option("--threads", opt.threads, "intra-op threads (default: LibTorch's)");
+  run->add_flag("--quiet", opt.quiet, "no progress or log lines");
+  auto* version = app.add_subcommand("version", "print the build's revision and LibTorch version");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 1;
+  }
+  if (version->parsed()) {
+    std::printf("recipec-runtime %s (plan version %d, LibTorch %s)\n", recipec::train::sourceRevision().c_str(),
+                recipec::plan::kPlanVersion, TORCH_VERSION);
+    return 0;
+  }
+  if (!opt.resume_dir.empty() && !opt.run_dir.empty() && opt.run_dir != opt.resume_dir) {
+    std::fprintf(stderr, "error: give either --run-dir or --resume, not both\n");
+    return 1;
+  }
+  try {
+    recipec::train::runPlan(opt);
+    return 0;
+  } catch (const recipec::train::UserError& e) {
+    std::fprintf(stderr, "\nerror: %s\n", e.what());
+  } catch (const recipec::plan::PlanError& e) {
+    std::fprintf(stderr, "\nerror: %s\n", e.what());
+  } catch (const recipec::data::DataError& e) {
+    std::fprintf(stderr, "\nerror: %s\n", e.what());
+  } catch (const recipec::models::SafetensorsError& e) {
+    std::fprintf(stderr, "\nerror: %s\n", e.what());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "\ninternal error: %s\n", e.what());
+    return 2;
+  }
+  return 1;
+}
