@@ -5,9 +5,17 @@
 namespace recipec::cli {
 
 void addFmt(CLI::App& app);   // cmd_fmt.cpp
+#ifdef RECIPEC_HAVE_MLIR
+void addDiff(CLI::App& app);     // cmd_diff.cpp
+void addExplain(CLI::App& app);  // cmd_explain.cpp
+#endif
 
 void addExtraCommands(CLI::App& app) {
   addFmt(app);
+#ifdef RECIPEC_HAVE_MLIR
+  addDiff(app);
+  addExplain(app);
+#endif
 }
 
 }  // namespace recipec::cli

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "compiler/mlir/DiagBridge.h"
+#include "compiler/sema/Check.h"
 #include "compiler/mlir/Dialect.h"
 #include "compiler/mlir/MLIRGen.h"
 #include "compiler/mlir/Passes.h"
@@ -79,6 +80,27 @@ void printNewDiagnostics(sema::Program& program, size_t from, const std::string&
     out += std::string(color ? "\033[1;31merror\033[0m" : "error") + ": could not " + what + " due to " +
            std::to_string(errors) + " previous error" + (errors == 1 ? "" : "s") + "\n";
   std::fputs(out.c_str(), stderr);
+}
+
+bool planOfInput(const std::string& path, const std::vector<std::string>& sets, plan::Plan& out) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  std::string file = path;
+  if (fs::is_directory(path, ec)) file = (fs::path(path) / "plan.json").string();
+  if (file.size() > 5 && file.compare(file.size() - 5, 5, ".json") == 0) {
+    try {
+      out = plan::readPlanFile(file);
+      return true;
+    } catch (const plan::PlanError& e) {
+      std::fprintf(stderr, "error: %s\n", e.what());
+      return false;
+    }
+  }
+  sema::Program program;
+  bool ok = program.load(path, sets) && sema::check(program, sema::CheckOptions{/*checkFiles=*/false});
+  if (ok) ok = compileToPlan(program, out);
+  if (!ok) printNewDiagnostics(program, 0, "compile `" + path + "`");
+  return ok;
 }
 
 int compileToText(sema::Program& program, const std::string& emit, std::string& out) {

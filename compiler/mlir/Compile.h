@@ -36,6 +36,11 @@ bool compileToPlan(sema::Program& program, plan::Plan& out);
 // The IR as text; `debugInfo` adds locations (paths into the recipe files).
 std::string printModule(mlir::ModuleOp module, bool debugInfo = false);
 
+// The plan of an input of `recipec diff` / `explain`: a recipe (loaded with `sets`, checked
+// without looking for data files, compiled), a run directory (its plan.json) or a plan file
+// (*.json). Errors are printed to stderr; returns false after one.
+bool planOfInput(const std::string& path, const std::vector<std::string>& sets, plan::Plan& out);
+
 // Prints the diagnostics added since `from` to stderr and the "could not ..." summary.
 void printNewDiagnostics(sema::Program& program, size_t from, const std::string& what);
 

@@ -85,6 +85,8 @@ mlir::Block& bodyBlock(mlir::Region& region);
 // one NameLoc per part. Printed only with debug info, so the IR text stays the same.
 mlir::Location withPartLocs(mlir::Location main,
                             llvm::ArrayRef<std::pair<std::string, mlir::Location>> parts);
+// `loc` with one more part (a fused location keeps its other parts).
+mlir::Location addPartLoc(mlir::Location loc, llvm::StringRef name, mlir::Location part);
 // Where part `name` was written, if the location records it.
 std::optional<mlir::Location> partLoc(mlir::Location loc, llvm::StringRef name);
 // All parts recorded in a location.

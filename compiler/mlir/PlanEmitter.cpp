@@ -75,6 +75,17 @@ class Emitter {
   void source(const std::string& path, Location loc) {
     std::string s = locString(loc);
     if (!s.empty()) p_.sources[path] = s;
+    uses(path, loc);
+  }
+
+  // The constants an entity's values came from (inline-constants records them as location
+  // parts): "PATH / uses constant NAME" -> where NAME is declared.
+  void uses(const std::string& path, Location loc) {
+    for (auto& [name, at] : partLocs(loc))
+      if (llvm::StringRef(name).starts_with("const ")) {
+        std::string s = locString(at);
+        if (!s.empty()) p_.sources[path + " / uses constant " + name.substr(6)] = s;
+      }
   }
 
   plan::Quantity quantity(QuantityAttr q) {
@@ -132,6 +143,7 @@ class Emitter {
     out.tie_embeddings = llvm::cast<BoolAttr>(f.get("tie_embeddings")).getValue();
     std::string path = pp::model(out.name);
     source(path, mainLoc(m.getLoc()));
+    uses(path, m.getLoc());
     for (auto& [field, loc] : partLocs(m.getLoc())) {
       const char* pf = planField(field);
       source(pp::join(path, pf ? pf : field), loc);
@@ -225,8 +237,10 @@ class Emitter {
         e.dataset = w.getDataset().str();
         e.weight = numberOf(w.getWeight()).value_or(0);
         if (auto end = w.getWeightEnd()) e.weight_end = numberOf(*end);
+        // The mix as a whole is one value for diff; its source is where its weights are.
+        if (a.mixture.empty()) p_.sources[pp::join(rpath, "mix")] = locString(w.getLoc());
+        uses(rpath, w.getLoc());
         a.mixture.push_back(e);
-        source(pp::join(rpath, "mix / " + e.dataset), w.getLoc());
       }
       if (auto m = r.getMixture()) a.mixture_name = m->str();
       if (DictionaryAttr params = r.getParamsAttr()) {

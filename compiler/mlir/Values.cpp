@@ -155,6 +155,14 @@ Location withPartLocs(Location main, ArrayRef<std::pair<std::string, Location>> 
   return FusedLoc::get(main.getContext(), locs);
 }
 
+Location addPartLoc(Location loc, StringRef name, Location part) {
+  SmallVector<Location> locs;
+  if (auto fused = llvm::dyn_cast<FusedLoc>(loc)) locs.append(fused.getLocations().begin(), fused.getLocations().end());
+  else locs.push_back(loc);
+  locs.push_back(NameLoc::get(StringAttr::get(loc.getContext(), "part:" + name), part));
+  return FusedLoc::get(loc.getContext(), locs);
+}
+
 std::vector<std::pair<std::string, Location>> partLocs(Location loc) {
   std::vector<std::pair<std::string, Location>> out;
   auto fused = llvm::dyn_cast<FusedLoc>(loc);

@@ -73,29 +73,39 @@ class Inliner {
     return v;
   }
 
-  // `a` with every constant replaced; null after reporting an error.
-  Attribute substitute(Attribute a, Operation* user) {
+  // `a` with every constant replaced; null after reporting an error. The names of the
+  // constants it used are added to `used`.
+  Attribute substitute(Attribute a, Operation* user, std::set<std::string>* used = nullptr) {
     bool failed = false;
     AttrTypeReplacer replacer;
     replacer.addReplacement([&](ConstRefAttr c) -> std::optional<Attribute> {
       Attribute v = valueOf(c.getName().getValue(), user);
       if (!v) failed = true;
+      if (used) used->insert(c.getName().getValue().str());
       return v ? v : Attribute(c);
     });
     Attribute out = replacer.replace(a);
     return failed ? Attribute() : out;
   }
 
+  // Inlines the constants `op` uses and records each in its location (a part named
+  // "const NAME" at the constant's declaration): `recipec diff` points an ablation that
+  // changes a constant at the constant, not only at the rule that uses it.
   bool inlineInto(Operation* op) {
     bool ok = true;
     SmallVector<NamedAttribute> attrs(op->getAttrs());
-    bool changed = false;
+    std::set<std::string> used;
     for (NamedAttribute& na : attrs) {
-      Attribute v = substitute(na.getValue(), op);
+      Attribute v = substitute(na.getValue(), op, &used);
       if (!v) { ok = false; continue; }
-      if (v != na.getValue()) { na.setValue(v); changed = true; }
+      na.setValue(v);
     }
-    if (changed) op->setAttrs(DictionaryAttr::get(op->getContext(), attrs));
+    if (used.empty()) return ok;
+    op->setAttrs(DictionaryAttr::get(op->getContext(), attrs));
+    Location loc = op->getLoc();
+    for (const std::string& name : used)
+      if (auto let = lets_.find(name); let != lets_.end()) loc = addPartLoc(loc, "const " + name, let->second.getLoc());
+    op->setLoc(loc);
     return ok;
   }
 

@@ -102,6 +102,10 @@ class Expander {
       typed.set(name, v);
       parts.emplace_back(name, f.loc);
     }
+    // Constants any declaration in the chain used (inline-constants recorded them).
+    for (ModelOp m : chain)
+      for (auto& [name, at] : partLocs(m.getLoc()))
+        if (llvm::StringRef(name).starts_with("const ")) parts.emplace_back(name, at);
     fieldsOut = typed.getDictionary(ctx);
     archOut = StringAttr::get(ctx, arch);
     presetOut = root == model ? StringAttr() : root.getNameAttr();
