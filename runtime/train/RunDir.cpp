@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "runtime/train/Errors.h"
+#include "git_revision.h"  // generated at build time (GitRevision.cmake)
 
 namespace fs = std::filesystem;
 
@@ -60,12 +61,6 @@ void RunDir::writeFile(const std::string& name, const std::string& text) const {
   fs::rename(tmp, file(name));
 }
 
-std::string sourceRevision() {
-#ifdef RECIPEC_GIT_REVISION
-  return RECIPEC_GIT_REVISION;
-#else
-  return "unknown";
-#endif
-}
+std::string sourceRevision() { return RECIPEC_GIT_REVISION; }
 
 }  // namespace recipec::train

@@ -34,8 +34,8 @@ class RunDir {
   std::string path_;
 };
 
-// The source revision: the build's `git rev-parse HEAD` (compile definition
-// RECIPEC_GIT_REVISION), else "unknown".
+// The source revision of this build: `git rev-parse HEAD` at build time, "-dirty" when the
+// tree had uncommitted changes, "unknown" outside a git checkout.
 std::string sourceRevision();
 
 }  // namespace recipec::train

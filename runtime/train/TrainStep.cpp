@@ -77,13 +77,14 @@ StepOutcome Run::trainStep(int64_t s, const TrainBatch& batch) {
   return o;
 }
 
-void Run::evaluate(int64_t s) {
+void Run::evaluate(int64_t s, bool all) {
   const auto& tr = plan_.train;
   const auto saved_subnet = model_->subnet();
   model_->setSubnet(std::nullopt);  // perplexity of the whole model, even mid-EST
   model_->eval();
   torch::NoGradGuard no_grad;
   for (const auto& e : plan_.evaluations) {
+    if (!all && s % e.every.steps != 0) continue;
     const size_t d = size_t(std::find(ctx_.datasets.begin(), ctx_.datasets.end(), e.dataset) - ctx_.datasets.begin());
     const int64_t avail = feed_->valBlocks(d);
     const int64_t n = e.max_blocks > 0 ? std::min(e.max_blocks, avail) : avail;

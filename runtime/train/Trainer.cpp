@@ -231,11 +231,9 @@ void Run::boundary(int64_t s) {
   if (!phase_entered_ && phase_ < timeline_.phases.size() && s == timeline_.phases[phase_].start)
     enterPhase(phase_);
   if (s > 0) {
-    for (const auto& e : plan_.evaluations)
-      if (s % e.every.steps == 0) {
-        evaluate(s);
-        break;
-      }
+    bool due = false;
+    for (const auto& e : plan_.evaluations) due = due || s % e.every.steps == 0;
+    if (due) evaluate(s, /*all=*/false);
   }
   for (auto& r : rules_[phase_])
     if (r.due(s, timeline_.phases[phase_].start, ctx_.metrics)) r.policy().fire(ctx_);
@@ -315,7 +313,7 @@ RunResult Run::execute() {
   ctx_.metrics.step = s;
   const bool finished = s >= total || result.stopped_by_rule;
   if (finished) {
-    if (last_eval_step_ != s && !plan_.evaluations.empty()) evaluate(s);
+    if (last_eval_step_ != s && !plan_.evaluations.empty()) evaluate(s, /*all=*/true);
     leavePhase();
   }
   if (last_ckpt_step_ != s) saveCheckpoint(s);

@@ -39,7 +39,7 @@ class Run {
 
   // ---- TrainStep.cpp
   StepOutcome trainStep(int64_t s, const TrainBatch& batch);
-  void evaluate(int64_t s);
+  void evaluate(int64_t s, bool all);  // all = every evaluation, else those due at s
 
   // ---- TrainState.cpp
   void saveCheckpoint(int64_t s);

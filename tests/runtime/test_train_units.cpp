@@ -296,6 +296,21 @@ TEST(Policies, FocusKeepsHardBlocksDropRemovesAndReviewResets) {
   EXPECT_TRUE(std::isnan(ctx.table.toCpu()[0].item<float>()));
 }
 
+TEST(Policies, OrderVisitsRecordedBlocksByLossThenTheRest) {
+  auto ctx = tableContext({3, 1, 2}, {5, 4});
+  ctx.table.load(torch::tensor({3.f, NAN, 2.f, 5.f, 4.f}));
+  plan::Rule r;
+  r.action.kind = "order";
+  r.action.method = "ppl";
+  r.action.direction = "ascending";
+  PolicyRegistry::instance().make(r, ctx)->fire(ctx);
+  ASSERT_EQ(ctx.selection.order.size(), 2u);
+  EXPECT_EQ(*ctx.selection.order[0], (std::vector<int64_t>{2, 0, 1}));  // 2.0, 3.0, unrecorded
+  EXPECT_EQ(*ctx.selection.order[1], (std::vector<int64_t>{1, 0}));
+  r.action.direction = "sideways";
+  EXPECT_THROW(PolicyRegistry::instance().make(r, ctx), plan::PlanError);
+}
+
 TEST(Policies, IrdroIsSoftmaxOverLambdaAndRankKeepsASlice) {
   PolicyContext ctx;
   plan::Plan p;

@@ -1,6 +1,7 @@
 // test_trainer.cpp — whole runs of a tiny GPT-2 on a synthetic corpus: the run directory,
 // metrics, bit-exact resume, LFR / EST / stop policies, and every user-error path (exit 1
 // with the thing named, nothing saved lost).
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -11,6 +12,7 @@
 #include "runtime/models/Safetensors.h"
 #include "runtime/train/Checkpoint.h"
 #include "runtime/train/Errors.h"
+#include "runtime/train/Schedule.h"
 #include "runtime/train/Trainer.h"
 #include "train_fixture.h"
 
@@ -175,6 +177,49 @@ TEST_F(TrainerTest, SubnetSavesFlopsAndStopEndsTheRun) {
   const auto summary = metrics(runDir("est"), "summary");
   ASSERT_EQ(summary.size(), 1u);
   EXPECT_GT(summary[0]["flops_saved_pct"].get<double>(), 20.0);
+}
+
+TEST_F(TrainerTest, SetReweightAndSpikeSkipActOnTheSteps) {
+  auto p = tinyPlan(6);
+  plan::Rule set;
+  set.action.kind = "set";
+  set.action.params = {{"lr", 1e-4}};
+  set.when = plan::Condition{"step", "", ">=", {"number", 3, 0}};
+  set.source = "t:6:1";
+  p.phases[0].rules.push_back(set);
+  plan::Rule rw;
+  rw.action.kind = "reweight";
+  rw.action.method = "irdro";
+  rw.action.params = {{"lambda", 1.0}};
+  rw.source = "t:7:1";
+  p.phases[0].rules.push_back(rw);
+  // `on loss > -100 sigma (window 2): skip`: once two losses are in the window every step
+  // is above the threshold, so steps 3.. are skipped.
+  p.events.push_back({"loss_spike", plan::Condition{"loss", "", ">", {"sigma", -100, 2}}, "skip"});
+  runPlan(options(writePlan(p), "set"));
+  const auto train = metrics(runDir("set"), "train");
+  ASSERT_EQ(train.size(), 6u);
+  EXPECT_TRUE(train[1]["applied"].get<bool>());
+  EXPECT_FALSE(train[2]["applied"].get<bool>());
+  // The schedule keeps its shape around the new base lr from the boundary of step 3 on.
+  plan::Schedule sc = p.train.schedule;
+  sc.total_steps = 6;
+  EXPECT_DOUBLE_EQ(train[1]["lr"].get<double>(), learningRate(sc, 3e-3, 1));
+  EXPECT_DOUBLE_EQ(train[2]["lr"].get<double>(), learningRate(sc, 3e-3, 2));
+  EXPECT_DOUBLE_EQ(train[3]["lr"].get<double>(), learningRate(sc, 1e-4, 3));
+}
+
+TEST_F(TrainerTest, Bf16AutocastTrains) {
+  auto p = tinyPlan(4);
+  p.train.precision = "bf16";
+  runPlan(options(writePlan(p), "bf16"));
+  auto q = tinyPlan(4);
+  runPlan(options(writePlan(q, "fp32.json"), "fp32"));
+  const auto a = metrics(runDir("bf16"), "train"), b = metrics(runDir("fp32"), "train");
+  ASSERT_EQ(a.size(), 4u);
+  EXPECT_TRUE(std::isfinite(a[3]["loss"].get<double>()));
+  EXPECT_NE(a[0]["loss"], b[0]["loss"]);  // autocast really changed the arithmetic
+  EXPECT_NEAR(a[0]["loss"].get<double>(), b[0]["loss"].get<double>(), 0.05);
 }
 
 TEST_F(TrainerTest, NanWithoutEventStopsWithoutSavingAndRollbackRecovers) {

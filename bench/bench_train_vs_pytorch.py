@@ -1,0 +1,187 @@
+#!/usr/bin/python3
+"""bench_train_vs_pytorch — recipec-runtime against a plain PyTorch-eager loop, same model.
+
+Contract: trains the same GPT-2 (default 4 layers, d 128, 4 heads, seq 128, batch 16, GPT-2
+vocabulary 50257, tied head, fp32) for the same number of steps with the same AdamW (betas
+0.9/0.95, eps 1e-8, weight decay 0.1 on 2-D weights), global-norm clip 1.0 and cosine
+schedule, on the same tokens (the runtime's own cached shard of data/corpus/english), with
+the same threads (LibTorch's defaults in both: the same intra-op count, OpenBLAS's pool).
+Prints the tokens/s of both over the steps after warm-up and their ratio. The two alternate
+`--repeats` times and the best of each counts, so load from other processes on a shared
+machine penalises neither side more than the other.
+
+The PyTorch side is nanoGPT's loop (model(x) -> F.cross_entropy -> backward -> clip ->
+step -> zero_grad(set_to_none)). For attention it times both eager forms available in the
+installed torch (the fused private `_scaled_dot_product_attention` of 1.13, or the public
+one of 2.x, and the masked-softmax form) and keeps the faster, so the reference is the best
+plain-eager loop, not a strawman.
+
+Run (from the repository root, after building recipec-runtime):
+    /usr/bin/python3 bench/bench_train_vs_pytorch.py --runtime build/bin/recipec-runtime
+"""
+import argparse, glob, json, math, os, shutil, subprocess, sys, tempfile, time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def make_plan(a, base_dir):
+    return {
+        "plan_version": 1, "recipe_name": "bench", "recipe_path": "", "base_dir": base_dir,
+        "tokenizers": [{"name": "gpt2", "kind": "gpt2_bpe", "path": "data/gpt2", "vocab_size": 50257, "eot_id": 50256}],
+        "datasets": [{"name": "english", "kind": "text", "paths": ["data/corpus/english/train/*"],
+                      "tokenizer": "gpt2", "val_fraction": 0.0}],
+        "models": [{"name": "net", "arch": "gpt2", "n_layer": a.layers, "n_head": a.heads, "d_model": a.d_model,
+                    "d_ff": 4 * a.d_model, "vocab_size": 50257, "max_seq_len": a.seq, "tie_embeddings": True}],
+        "train": {"model": "net", "seq_len": a.seq, "batch_seqs": a.batch, "micro_batch": a.batch,
+                  "optimizer": {"kind": "adamw", "lr": 6e-4, "beta1": 0.9, "beta2": 0.95, "eps": 1e-8,
+                                "weight_decay": 0.1, "grad_clip": 1.0},
+                  "schedule": {"kind": "cosine", "warmup_steps": 2, "min_lr": 6e-5},
+                  "precision": "fp32", "seed": 1},
+        "phases": [{"name": "main", "duration": {"value": a.steps, "unit": "steps", "steps": -1}, "rules": []}],
+        "evaluations": [], "checkpoint": {"every": None, "keep": 1}, "events": [],
+    }
+
+
+def run_runtime(a, work, rep):
+    plan_path = os.path.join(work, "plan.json")
+    with open(plan_path, "w") as f:
+        json.dump(make_plan(a, ROOT), f)
+    run_dir = os.path.join(work, f"run{rep}")
+    env = dict(os.environ, RECIPEC_CACHE_DIR=os.path.join(work, "cache"))
+    cmd = [a.runtime, "run", plan_path, "--run-dir", run_dir, "--log-every", "1", "--quiet"]
+    subprocess.run(cmd, check=True, env=env)
+    steps = [json.loads(l) for l in open(os.path.join(run_dir, "metrics.jsonl"))]
+    steps = [s for s in steps if s.get("type") == "train"]
+    timed = steps[a.warmup:]
+    seconds = sum(a.batch * a.seq / s["tokens_per_s"] for s in timed)
+    shard = sorted(glob.glob(os.path.join(work, "cache", "tokens", "english-*", "*.bin")))[0]
+    info = json.load(open(os.path.join(run_dir, "run.json")))
+    return len(timed) * a.batch * a.seq / seconds, [s["loss"] for s in steps], shard, info
+
+
+def read_shard(path):
+    header = np.fromfile(path, dtype=np.int32, count=256)
+    dtype = np.uint16 if header[1] == 1 else np.uint32
+    return np.fromfile(path, dtype=dtype, offset=256 * 4)[: header[2]].astype(np.int64)
+
+
+class Block(nn.Module):
+    def __init__(s, d, h, fused):
+        super().__init__()
+        s.h, s.fused = h, fused
+        s.ln_1, s.ln_2 = nn.LayerNorm(d), nn.LayerNorm(d)
+        s.c_attn, s.c_proj = nn.Linear(d, 3 * d), nn.Linear(d, d)
+        s.c_fc, s.mlp_proj = nn.Linear(d, 4 * d), nn.Linear(4 * d, d)
+
+    def forward(s, x):
+        B, T, C = x.shape
+        q, k, v = s.c_attn(s.ln_1(x)).split(C, dim=2)
+        q, k, v = (t.view(B, T, s.h, C // s.h).transpose(1, 2) for t in (q, k, v))
+        if s.fused == "public":
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        elif s.fused == "private":
+            y = torch._C._nn._scaled_dot_product_attention(q, k, v, None, 0.0, False, True)[0]
+        else:
+            att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(k.size(-1)))
+            mask = torch.ones(T, T, dtype=torch.bool).tril()
+            y = att.masked_fill(~mask, float("-inf")).softmax(-1) @ v
+        x = x + s.c_proj(y.transpose(1, 2).contiguous().view(B, T, C))
+        return x + s.mlp_proj(F.gelu(s.c_fc(s.ln_2(x)), approximate="tanh"))
+
+
+class GPT(nn.Module):
+    def __init__(s, a, fused):
+        super().__init__()
+        s.wte, s.wpe = nn.Embedding(50257, a.d_model), nn.Embedding(a.seq, a.d_model)
+        s.h = nn.ModuleList(Block(a.d_model, a.heads, fused) for _ in range(a.layers))
+        s.ln_f = nn.LayerNorm(a.d_model)
+        s.lm_head = nn.Linear(a.d_model, 50257, bias=False)
+        s.lm_head.weight = s.wte.weight
+        for n, p in s.named_parameters():
+            if p.dim() == 2:
+                std = 0.02 / math.sqrt(2 * a.layers) if n.endswith(("c_proj.weight", "mlp_proj.weight")) else 0.02
+                nn.init.normal_(p, 0.0, std)
+
+    def forward(s, idx):
+        x = s.wte(idx) + s.wpe(torch.arange(idx.size(1)))
+        for b in s.h:
+            x = b(x)
+        return s.lm_head(s.ln_f(x))
+
+
+def run_pytorch(a, tokens, fused, steps):
+    torch.manual_seed(1)
+    model = GPT(a, fused)
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    other = [p for p in model.parameters() if p.dim() < 2]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": other, "weight_decay": 0.0}],
+                            lr=6e-4, betas=(0.9, 0.95), eps=1e-8)
+    rng = np.random.default_rng(1)
+    times = []
+    for it in range(steps):
+        lr = 6e-4 * (it + 1) / 2 if it < 2 else 6e-5 + 0.5 * (1 + math.cos(math.pi * (it - 2) / (steps - 2))) * (6e-4 - 6e-5)
+        for g in opt.param_groups:
+            g["lr"] = lr
+        starts = rng.integers(0, len(tokens) - a.seq - 1, a.batch)
+        xy = torch.from_numpy(np.stack([tokens[s: s + a.seq + 1] for s in starts]))
+        t0 = time.perf_counter()
+        logits = model(xy[:, :-1])
+        loss = F.cross_entropy(logits.view(-1, logits.size(-1)), xy[:, 1:].reshape(-1))
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+        loss.item()
+        times.append(time.perf_counter() - t0)
+    timed = times[a.warmup:]
+    return len(timed) * a.batch * a.seq / sum(timed)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--runtime", default=os.path.join(ROOT, "build", "bin", "recipec-runtime"))
+    ap.add_argument("--layers", type=int, default=4)
+    ap.add_argument("--d-model", type=int, default=128)
+    ap.add_argument("--heads", type=int, default=4)
+    ap.add_argument("--seq", type=int, default=128)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--steps", type=int, default=20)
+    ap.add_argument("--warmup", type=int, default=3, help="steps left out of the timing")
+    ap.add_argument("--repeats", type=int, default=2, help="alternating runs of each side; the best counts")
+    a = ap.parse_args()
+    work = tempfile.mkdtemp(prefix="recipec-bench-")
+    try:
+        rt_tps, rt_losses, shard, info = run_runtime(a, work, 0)
+        rt_all = [rt_tps]
+        tokens = read_shard(shard)
+        variants = ["public" if hasattr(F, "scaled_dot_product_attention") else "private", "masked"]
+        if variants[0] == "private" and not hasattr(torch._C._nn, "_scaled_dot_product_attention"):
+            variants = ["masked"]
+        # Pick the faster attention form on a short run, then time the full runs with it.
+        probe = {v: run_pytorch(a, tokens, v, a.warmup + 3) for v in variants}
+        best = max(probe, key=probe.get)
+        py_all = [run_pytorch(a, tokens, best, a.steps)]
+        for rep in range(1, a.repeats):
+            rt_all.append(run_runtime(a, work, rep)[0])
+            py_all.append(run_pytorch(a, tokens, best, a.steps))
+        rt_tps, py_tps = max(rt_all), max(py_all)
+        print(f"model: GPT-2 {a.layers} layers, d {a.d_model}, {a.heads} heads, seq {a.seq}, batch {a.batch}, "
+              f"vocab 50257, fp32; {a.steps} steps, first {a.warmup} not timed")
+        print(f"threads: torch intra-op {torch.get_num_threads()} (python) / {info['threads']} (runtime); "
+              f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'default')}; torch {torch.__version__}")
+        print(f"pytorch eager ({best} attention; probe {', '.join(f'{k} {v:.0f}' for k, v in probe.items())} tok/s): "
+              f"{py_tps:,.0f} tokens/s (runs: {', '.join(f'{x:.0f}' for x in py_all)})")
+        print(f"recipec-runtime: {rt_tps:,.0f} tokens/s (runs: {', '.join(f'{x:.0f}' for x in rt_all)}; "
+              f"loss {rt_losses[0]:.3f} -> {rt_losses[-1]:.3f}; MFU uses {info['peak_flops_source']})")
+        print(f"ratio recipec / pytorch: {rt_tps / py_tps:.2f}x")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
