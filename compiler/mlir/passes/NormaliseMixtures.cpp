@@ -9,6 +9,8 @@
 //   - a rule `mix @base` (or `mix web`, a single dataset) gets the weights copied in, and
 //     keeps the name for the plan.
 // Fails on weights that sum to 0 and on a mixture that contains itself.
+#include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <set>
 
@@ -23,6 +25,14 @@ namespace {
 
 RECIPE_MODULE_PASS(NormaliseMixturesPass, "normalise-mixtures",
                    "Flatten mixtures of mixtures and scale weights to sum to 1")
+
+// A probability without the float noise of the arithmetic that made it (12 significant
+// digits): 2/10 is 0.2 in the plan, not 0.20000000000000004.
+double tidy(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.12g", v);
+  return std::strtod(buf, nullptr);
+}
 
 struct Entry {
   std::string dataset;
@@ -104,8 +114,8 @@ class Normaliser {
     OpBuilder b = OpBuilder::atBlockEnd(&block);
     MLIRContext* ctx = b.getContext();
     for (const Entry& e : entries)
-      b.create<WeightOp>(e.loc, FlatSymbolRefAttr::get(ctx, e.dataset), f64(ctx, e.start),
-                         e.end ? Attribute(f64(ctx, *e.end)) : Attribute());
+      b.create<WeightOp>(e.loc, FlatSymbolRefAttr::get(ctx, e.dataset), f64(ctx, tidy(e.start)),
+                         e.end ? Attribute(f64(ctx, tidy(*e.end))) : Attribute());
   }
 
  private:

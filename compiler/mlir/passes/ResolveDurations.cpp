@@ -6,7 +6,8 @@
 //   epochs   stays symbolic (-1): an epoch's length depends on the data's block count,
 //            which only the runtime has (and a phase after it starts at a symbolic step);
 //   percent  phase lengths: of the whole run, known when every other phase is a `for` of
-//            known length (total = fixed / (1 - percent/100)); rule intervals: of the
+//            known length (total = fixed / (1 - percent/100)) or when an `until` fixes the
+//            run's end (total = its point + the fixed phases after it); rule intervals: of the
 //            enclosing phase; evaluation/checkpoint intervals, warmup and decay: of the run;
 //            each only when that length is known.
 // Also resolves count thresholds (`when step > 10k steps`). Rounds up, like the runtime
@@ -53,6 +54,25 @@ class Resolver {
   int64_t tokensPerStep_ = 0;
 };
 
+// The run's length when an `until` fixes it: the last `until` point plus the `for` phases
+// of known length after it.
+std::optional<int64_t> untilTotal(llvm::MutableArrayRef<PhaseOp> phases) {
+  for (size_t i = phases.size(); i-- > 0;) {
+    if (phases[i].getKind() != DurationKind::Until) continue;
+    QuantityAttr point = phases[i].getLengthAttr();
+    if (!point || !point.isResolved()) return std::nullopt;
+    int64_t total = point.getSteps();
+    for (size_t j = i + 1; j < phases.size(); ++j) {
+      QuantityAttr len = phases[j].getLengthAttr();
+      if (phases[j].getKind() != DurationKind::For || !len || !len.isResolved() || len.getUnit() == "percent")
+        return std::nullopt;
+      total += len.getSteps();
+    }
+    return total;
+  }
+  return std::nullopt;
+}
+
 void ResolveDurationsPass::runOnOperation() {
   ModuleOp module = getOperation();
   if (failed(requireMerged(module, getArgument()))) return signalPassFailure();
@@ -69,11 +89,14 @@ void ResolveDurationsPass::runOnOperation() {
     else if (p.getKind() == DurationKind::For && len && len.isResolved()) fixedSteps += len.getSteps();
     else othersFixed = false;
   }
-  if (percent > 0 && percent < 100 && othersFixed && fixedSteps > 0) {
-    int64_t total = ceilSteps(fixedSteps / (1 - percent / 100));
-    for (PhaseOp p : phases)
-      if (QuantityAttr len = p.getLengthAttr(); len && len.getUnit() == "percent")
-        p.setLengthAttr(r.ofLength(len, total));
+  if (percent > 0) {
+    std::optional<int64_t> total;
+    if (percent < 100 && othersFixed && fixedSteps > 0) total = ceilSteps(fixedSteps / (1 - percent / 100));
+    else total = untilTotal(phases);
+    if (total)
+      for (PhaseOp p : phases)
+        if (QuantityAttr len = p.getLengthAttr(); len && len.getUnit() == "percent")
+          p.setLengthAttr(r.ofLength(len, *total));
   }
 
   Timeline t = computeTimeline(module);
