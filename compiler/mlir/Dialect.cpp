@@ -118,10 +118,15 @@ Attribute ConditionAttr::parse(AsmParser& parser, Type) {
     if (parser.parseAttribute(threshold)) return {};
     if (auto n = numberOf(threshold)) {
       StringRef unit;
-      if (succeeded(parser.parseOptionalKeyword(&unit, {"sigma", "steps", "tokens"})))
-        threshold = QuantityAttr::get(ctx, *n, unit);
-      else
+      if (succeeded(parser.parseOptionalKeyword(&unit, {"sigma", "steps", "tokens"}))) {
+        int64_t steps = unit == "steps" ? static_cast<int64_t>(std::llround(*n)) : -1;
+        // `2560 tokens = 10 steps`: a count resolve-durations resolved.
+        if (succeeded(parser.parseOptionalEqual()))
+          if (parser.parseInteger(steps) || parser.parseKeyword("steps")) return {};
+        threshold = QuantityAttr::get(ctx, *n, unit, steps);
+      } else {
         threshold = f64(ctx, *n);
+      }
     }
   }
   Attribute window;
@@ -142,7 +147,10 @@ void ConditionAttr::print(AsmPrinter& printer) const {
   printer << " " << comparisonWord(getOp()) << " ";
   auto q = llvm::dyn_cast<QuantityAttr>(getThreshold());
   if (q && q.getUnit() == "percentile") printer << "p" << formatNumber(q.getNumber());
-  else if (q) printer << formatNumber(q.getNumber()) << " " << q.getUnit();
+  else if (q) {
+    printer << formatNumber(q.getNumber()) << " " << q.getUnit();
+    if (q.getUnit() != "steps" && q.isResolved()) printer << " = " << q.getSteps() << " steps";
+  }
   else if (auto n = numberOf(getThreshold())) printer << formatNumber(*n);
   else printer.printAttribute(getThreshold());
   if (auto w = llvm::dyn_cast_or_null<QuantityAttr>(getWindow()))

@@ -84,6 +84,10 @@ LogicalResult verifyWeights(Operation* owner, Region& region, const std::string&
       e = numberOf(*w.getWeightEnd());
     }
     if (!s || !e) { known = false; continue; }
+    // Checked here too: the mixture's verifier runs before its entries', and a negative
+    // weight explains a bad sum better than the sum does.
+    for (double v : {*s, *e})
+      if (v < 0) return w.emitError() << "weight of " << q(w.getDataset()) << " is " << formatNumber(v) << " (need >= 0)";
     start += *s;
     end += *e;
   }

@@ -50,11 +50,15 @@ class Normaliser {
   FailureOr<Entries> mixture(MixtureOp m) {
     std::string name = m.getName().str();
     if (auto it = done_.find(name); it != done_.end()) return it->second;
+    if (failed_.count(name)) return failure();  // reported where it was found
     if (!visiting_.insert(name).second)
       return m.emitError() << "mixture " << quoted(name) << " contains itself";
     auto out = normalise(m.getBody(), m, "mixture " + quoted(name));
     visiting_.erase(name);
-    if (failed(out)) return failure();
+    if (failed(out)) {
+      failed_.insert(name);
+      return failure();
+    }
     done_[name] = *out;
     return out;
   }
@@ -122,6 +126,7 @@ class Normaliser {
   ModuleOp module_;
   std::map<std::string, Entries> done_;
   std::set<std::string> visiting_;
+  std::set<std::string> failed_;
 };
 
 void NormaliseMixturesPass::runOnOperation() {

@@ -31,6 +31,7 @@ recipe.file "main.recipe" root recipe "demo" extends "base.recipe" {
   // CHECK-NEXT:   recipe.rule focus when #recipe.cond<ppl gt p99.9> every #recipe.qty<1 epochs>
   // CHECK-NEXT:   recipe.rule stop when #recipe.cond<val.ppl(web.val) le 20.5>
   // CHECK-NEXT:   recipe.rule stop when #recipe.cond<step ge 10000 steps>
+  // CHECK-NEXT:   recipe.rule stop when #recipe.cond<step ge 64000 tokens = 250 steps>
   // CHECK-NEXT:   recipe.rule stop when #recipe.cond<loss gt #recipe.const<@cap>>
   // CHECK-NEXT:   recipe.rule mix @base
   // CHECK-NEXT:   recipe.rule mix {
@@ -42,6 +43,7 @@ recipe.file "main.recipe" root recipe "demo" extends "base.recipe" {
     recipe.rule focus when #recipe.cond<ppl gt p99.9> every #recipe.qty<1 epochs>
     recipe.rule stop when #recipe.cond<val.ppl(web.val) le 20.5>
     recipe.rule stop when #recipe.cond<step ge 10000 steps>
+    recipe.rule stop when #recipe.cond<step ge 64000 tokens = 250 steps>
     recipe.rule stop when #recipe.cond<loss gt #recipe.const<@cap>>
     recipe.rule mix @base
     recipe.rule mix {
