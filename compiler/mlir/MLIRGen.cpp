@@ -328,6 +328,8 @@ class Generator {
         params.set("per", str(a.modifier ? a.modifier->name : "block"));
         break;
       case ast::Action::Kind::Subnet:
+        // What is not sampled is kept whole: the plan states all three rates.
+        for (const char* part : {"layers", "heads", "mlp"}) params.set(part, f64(&ctx_, 1.0));
         for (const auto& f : a.value->fields) {
           const Expr& v = *f.value;
           bool pct = v.kind == EK::Quantity && v.unit == "percent";
@@ -335,7 +337,13 @@ class Generator {
         }
         break;
       case ast::Action::Kind::Reweight:
+        // The methods' defaults (methods.md), written out so the plan shows them.
         params.set("method", str(a.value->text));
+        if (a.value->text == "irdro") params.set("lambda", f64(&ctx_, 1.0));
+        if (a.value->text == "rank") {
+          params.set("frac", f64(&ctx_, 0.125));
+          params.set("portion", f64(&ctx_, 0));
+        }
         for (NamedAttribute arg : arguments(*a.value)) params.set(arg.getName(), arg.getValue());
         break;
       case ast::Action::Kind::Set:
