@@ -1,7 +1,8 @@
 # lit.cfg.py — the pass tests: each .mlir file runs recipe-opt on small IR and checks the
 # output with FileCheck, or the diagnostics with --verify-diagnostics (the expected message
 # is written next to the op that causes it). CTest runs one lit invocation per file
-# (tests/compiler/mlir/CMakeLists.txt passes the tool paths as --param).
+# (tests/compiler/mlir/CMakeLists.txt passes the tool paths as --param, and an exec_root per
+# file: parallel lit runs sharing one would race on its .lit_test_times.txt).
 import os
 
 import lit.formats
