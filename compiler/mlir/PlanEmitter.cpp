@@ -35,6 +35,16 @@ class Emitter {
  public:
   Emitter(ModuleOp module, plan::Plan& p) : module_(module), p_(p) {}
 
+  // "file:line:col", the file relative to base_dir when it lies under it (the standard
+  // library's files are found by absolute path; `stdlib/lfr.recipe:28:5` reads better).
+  std::string where(Location loc) const {
+    std::string s = locString(loc);
+    const std::string& base = p_.base_dir;
+    if (!base.empty() && s.size() > base.size() + 1 && s.compare(0, base.size(), base) == 0 && s[base.size()] == '/')
+      return s.substr(base.size() + 1);
+    return s;
+  }
+
   LogicalResult run() {
     TrainConfigOp train = trainConfig(module_);
     if (!train) return module_.emitError() << "the recipe has no train block: nothing to run";
@@ -73,7 +83,7 @@ class Emitter {
 
  private:
   void source(const std::string& path, Location loc) {
-    std::string s = locString(loc);
+    std::string s = where(loc);
     if (!s.empty()) p_.sources[path] = s;
     uses(path, loc);
   }
@@ -83,7 +93,7 @@ class Emitter {
   void uses(const std::string& path, Location loc) {
     for (auto& [name, at] : partLocs(loc))
       if (llvm::StringRef(name).starts_with("const ")) {
-        std::string s = locString(at);
+        std::string s = where(at);
         if (!s.empty()) p_.sources[path + " / uses constant " + name.substr(6)] = s;
       }
   }
@@ -223,7 +233,7 @@ class Emitter {
     out.until = ph.getKind() == DurationKind::Until;
     out.start_step = ph.getStartStep() ? static_cast<int64_t>(*ph.getStartStep()) : -1;
     out.end_step = ph.getEndStep() ? static_cast<int64_t>(*ph.getEndStep()) : -1;
-    out.source = locString(ph.getLoc());
+    out.source = where(ph.getLoc());
     std::string path = pp::phase(out.name);
     source(path, ph.getLoc());
     size_t index = 0;
@@ -238,7 +248,7 @@ class Emitter {
         e.weight = numberOf(w.getWeight()).value_or(0);
         if (auto end = w.getWeightEnd()) e.weight_end = numberOf(*end);
         // The mix as a whole is one value for diff; its source is where its weights are.
-        if (a.mixture.empty()) p_.sources[pp::join(rpath, "mix")] = locString(w.getLoc());
+        if (a.mixture.empty()) p_.sources[pp::join(rpath, "mix")] = where(w.getLoc());
         uses(rpath, w.getLoc());
         a.mixture.push_back(e);
       }
@@ -259,7 +269,7 @@ class Emitter {
       }
       if (ConditionAttr c = r.getWhenAttr()) rule.when = condition(c);
       if (QuantityAttr every = r.getEveryAttr()) rule.every = quantity(every);
-      rule.source = locString(r.getLoc());
+      rule.source = where(r.getLoc());
       source(rpath, r.getLoc());
       out.rules.push_back(rule);
     }

@@ -188,15 +188,30 @@ TEST(Plan, MixturesAreNormalisedAndFlattened) {
   EXPECT_EQ(sched[0].weight_end, 0.6);
 }
 
+// Sources name files relative to base_dir when they lie under it (the working directory
+// of the test decides), so compare the ends.
+void expectAt(const std::string& source, const std::string& where) {
+  EXPECT_TRUE(source.size() >= where.size() && source.compare(source.size() - where.size(), where.size(), where) == 0)
+      << source << " is not at " << where;
+}
+
 TEST(Plan, SourcesNameWhereEachPartWasWritten) {
   plan::Plan p = planOf(kSource + "/tests/compiler/mlir/inputs/lfr.recipe");
-  std::string lfr = kSource + "/tests/compiler/mlir/inputs/lfr.recipe";
-  std::string lib = kSource + "/tests/compiler/mlir/inputs/lib/models.recipe";
-  EXPECT_EQ(p.sources["model net / n_layer"], lfr + ":12:25");   // the override
-  EXPECT_EQ(p.sources["model net / n_head"], lib + ":3:52");     // from the preset
-  EXPECT_EQ(p.sources["train / optimizer"], lfr + ":18:3");
-  EXPECT_EQ(p.sources["train / optimizer / uses constant lr"], lfr + ":5:5");
-  EXPECT_EQ(p.phases[1].rules[1].source, lfr + ":30:3");
+  std::string lfr = "tests/compiler/mlir/inputs/lfr.recipe";
+  std::string lib = "tests/compiler/mlir/inputs/lib/models.recipe";
+  expectAt(p.sources["model net / n_layer"], lfr + ":12:25");   // the override
+  expectAt(p.sources["model net / n_head"], lib + ":3:52");     // from the preset
+  expectAt(p.sources["train / optimizer"], lfr + ":18:3");
+  expectAt(p.sources["train / optimizer / uses constant lr"], lfr + ":5:5");
+  expectAt(p.phases[1].rules[1].source, lfr + ":30:3");
+}
+
+TEST(Plan, SourcesAreRelativeToBaseDir) {
+  CmdResult r = recipec("compile tests/compiler/mlir/inputs/lfr.recipe --emit=plan");
+  ASSERT_EQ(r.code, 0);
+  plan::Plan p = plan::parsePlan(r.out, "lfr");
+  EXPECT_EQ(p.base_dir, kSource);
+  EXPECT_EQ(p.sources["model net / n_head"], "tests/compiler/mlir/inputs/lib/models.recipe:3:52");
 }
 
 TEST(Plan, SetOverridesAConstant) {
