@@ -112,7 +112,11 @@ std::string ruleText(const plan::Rule& r) {
   }
   bool ranking = a.kind == "focus" || a.kind == "drop";
   if (r.when && !ranking) s = "when " + conditionText(*r.when) + ": " + s;
-  if (r.every) s = "every " + quantity(*r.every) + ": " + s + (ranking ? ", re-ranking the table" : "");
+  if (r.every) {
+    bool one = r.every->value == 1 && r.every->unit != "percent";
+    std::string interval = one ? r.every->unit.substr(0, r.every->unit.size() - 1) : quantity(*r.every);
+    s = "every " + interval + ": " + s + (ranking ? ", re-ranking the table" : "");
+  }
   return s;
 }
 

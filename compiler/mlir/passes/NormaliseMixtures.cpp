@@ -81,7 +81,13 @@ class Normaliser {
       if (w.getWeightEnd()) end = numberOf(*w.getWeightEnd());
       if (!start || (w.getWeightEnd() && !end))
         return w.emitError() << "weight of " << quoted(w.getDataset()) << " is not a number (run inline-constants first)";
-      if (MixtureOp sub = lookup<MixtureOp>(module_.getBody(), w.getDataset())) {
+      // A name that is both a mixture and a dataset (an imported `dataset web` beside a
+      // local `mixture web = { web: 1, ... }`) is the mixture, unless that is the mixture
+      // being defined: there it can only mean the dataset.
+      MixtureOp sub = lookup<MixtureOp>(module_.getBody(), w.getDataset());
+      if (sub && visiting_.count(w.getDataset().str()) && lookup<DatasetOp>(module_.getBody(), w.getDataset()))
+        sub = nullptr;
+      if (sub) {
         auto inner = mixture(sub);
         if (failed(inner)) return failure();
         for (const Entry& e : *inner) {

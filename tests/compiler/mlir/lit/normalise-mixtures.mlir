@@ -76,3 +76,19 @@ recipe.mixture @b {
   recipe.weight @a 1.0
   recipe.weight @web 1.0
 }
+
+// -----
+
+// A mixture named like a dataset it contains (an imported `dataset web`, a local
+// `mixture web = { web: 1, code: 1 }`): inside its own definition the name is the dataset.
+// CHECK-LABEL: module
+// CHECK:       recipe.mixture @web {
+// CHECK-NEXT:    recipe.weight @web 5.000000e-01 : f64
+// CHECK-NEXT:    recipe.weight @code 5.000000e-01 : f64
+// CHECK-NEXT:  }
+recipe.dataset @web = "shards" {paths = ["web/*.bin"]}
+recipe.dataset @code = "shards" {paths = ["code/*.bin"]}
+recipe.mixture @web {
+  recipe.weight @web 1.0
+  recipe.weight @code 1.0
+}
