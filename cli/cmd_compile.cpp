@@ -16,8 +16,8 @@ void addCompile(CLI::App& app) {
   struct Args { std::string file, emit = "plan", output; std::vector<std::string> sets; };
   auto a = std::make_shared<Args>();
   cmd->add_option("file", a->file, "Recipe file")->required();
-  cmd->add_option("--emit", a->emit, "What to print: ast, mlir or plan")
-      ->check(CLI::IsMember({"ast", "mlir", "plan"}));
+  cmd->add_option("--emit", a->emit, "What to print: ast, mlir (after the passes), mlir-raw (before them) or plan")
+      ->check(CLI::IsMember({"ast", "mlir", "mlir-raw", "plan"}));
   cmd->add_option("-o,--output", a->output, "Write to this file instead of stdout");
   cmd->add_option("--set", a->sets, "Override a constant: --set lr=3e-4")->take_all();
   cmd->callback([a] {

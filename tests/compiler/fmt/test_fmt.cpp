@@ -206,6 +206,14 @@ TEST(FmtLayout, SemicolonKeptWhereANewlineWouldChangeTheParse) {
   EXPECT_EQ(astOf(fmtOk(text)), astOf(text));
   EXPECT_EQ(fmtOk("phase p for 1 epoch { order by ppl ascending; focus when ppl > p50 }\n"),
             "phase p for 1 epoch {\n  order by ppl ascending\n  focus when ppl > p50\n}\n");
+  // A one-word `mix` would take the next rule as its mixture; a unit-less number its unit.
+  EXPECT_EQ(fmtOk("phase p for 1 epoch { mix; data }"), "phase p for 1 epoch {\n  mix;\n  data\n}\n");
+  EXPECT_EQ(fmtOk("phase p for 1 epoch { stop every 2k; steps }"),
+            "phase p for 1 epoch {\n  stop every 2k;\n  steps\n}\n");
+  // A join across several statements: the whole file keeps the `;` it had between them.
+  std::string chain = "phase p for 1 epoch { mix a; record ppl; per block }\n";
+  EXPECT_EQ(fmtOk(chain), "phase p for 1 epoch {\n  mix a;\n  record\n  ppl;\n  per\n  block\n}\n");
+  expectFaithful(chain);
 }
 
 TEST(FmtLayout, OutputEndsWithOneNewlineAndUsesLf) {
