@@ -50,9 +50,10 @@ class MixPolicy : public Policy {
 class RecordPolicy : public Policy {
  public:
   explicit RecordPolicy(const plan::Rule& r) : Policy(r) {
-    if ((!r.action.metric.empty() && r.action.metric != "ppl") ||
+    // ppl and loss record the same thing (ppl = exp(loss)); the table keeps the loss.
+    if ((!r.action.metric.empty() && r.action.metric != "ppl" && r.action.metric != "loss") ||
         (!r.action.granularity.empty() && r.action.granularity != "block"))
-      throw plan::PlanError("rule " + r.source + ": only `record ppl per block` is supported");
+      throw plan::PlanError("rule " + r.source + ": only `record ppl|loss per block` is supported");
   }
   void fire(PolicyContext&) override { active_ = true; }
   void afterForward(PolicyContext& ctx, const MicroBatch& mb) override {
@@ -78,8 +79,8 @@ double percentile(const std::vector<float>& sorted, double p) {
 class FilterPolicy : public Policy {
  public:
   FilterPolicy(const plan::Rule& r, bool keep_matching) : Policy(r), keep_matching_(keep_matching) {
-    if (!r.when || r.when->metric != "ppl")
-      throw plan::PlanError("rule " + r.source + ": `" + r.action.kind + "` needs `when ppl <op> <threshold>`");
+    if (!r.when || (r.when->metric != "ppl" && r.when->metric != "loss"))
+      throw plan::PlanError("rule " + r.source + ": `" + r.action.kind + "` needs `when ppl|loss <op> <threshold>`");
     const auto& t = r.when->threshold;
     if (t.kind != "percentile" && t.kind != "number")
       throw plan::PlanError("rule " + r.source + ": `" + r.action.kind + "` takes a percentile or a number");
@@ -107,7 +108,7 @@ class FilterPolicy : public Policy {
       std::sort(seen.begin(), seen.end());
       threshold_loss = percentile(seen, c.threshold.value);
     } else {
-      threshold_loss = std::log(c.threshold.value);
+      threshold_loss = c.metric == "ppl" ? std::log(c.threshold.value) : c.threshold.value;
     }
     auto mask = at::empty({n}, at::kBool);
     bool* m = mask.data_ptr<bool>();
@@ -148,13 +149,13 @@ class ReviewPolicy : public Policy {
   }
 };
 
-// `order by ppl ascending|descending`: visit blocks in table order (curriculum); blocks
-// not recorded go last.
+// `order by ppl|loss ascending|descending`: visit blocks in table order (curriculum; the
+// two orders are the same since ppl = exp(loss)); blocks not recorded go last.
 class OrderPolicy : public Policy {
  public:
   explicit OrderPolicy(const plan::Rule& r) : Policy(r) {
-    if (!r.action.method.empty() && r.action.method != "ppl")
-      throw plan::PlanError("rule " + r.source + ": can only order by ppl");
+    if (!r.action.method.empty() && r.action.method != "ppl" && r.action.method != "loss")
+      throw plan::PlanError("rule " + r.source + ": can only order by ppl or loss");
     if (r.action.direction != "ascending" && r.action.direction != "descending")
       throw plan::PlanError("rule " + r.source + ": order direction must be ascending or descending");
   }

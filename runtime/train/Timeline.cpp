@@ -55,7 +55,7 @@ double keptFraction(const plan::Phase& phase) {
     const auto& k = r.action.kind;
     if ((k != "focus" && k != "drop") || !r.when) continue;
     const auto& c = *r.when;
-    if (c.metric != "ppl" || c.threshold.kind != "percentile") continue;
+    if ((c.metric != "ppl" && c.metric != "loss") || c.threshold.kind != "percentile") continue;
     const double below = c.threshold.value / 100.0;  // share of blocks under the threshold
     const bool above = c.op == ">" || c.op == ">=";
     double matches = above ? 1.0 - below : below;
@@ -151,7 +151,11 @@ Timeline resolveTimeline(plan::Plan& plan, const std::map<std::string, int64_t>&
     tl.phases.push_back({p.name, p.start_step, p.end_step, epoch_steps[i], fmtQuantity(p.duration)});
   }
   tl.total_steps = at;
-  if (plan.train.schedule.total_steps <= 0) plan.train.schedule.total_steps = at;
+  auto& sched = plan.train.schedule;
+  if (sched.total_steps <= 0) sched.total_steps = at;
+  // `warmup = 5%` of a run whose length was symbolic at compile time.
+  if (sched.warmup_steps < 0) sched.warmup_steps = ceilDiv(sched.warmup_fraction * double(sched.total_steps), 1.0);
+  if (sched.decay_steps < 0) sched.decay_steps = ceilDiv(sched.decay_fraction * double(sched.total_steps), 1.0);
 
   auto resolveRunInterval = [&](plan::Quantity& q, const std::string& what) {
     if (q.steps >= 0) return;

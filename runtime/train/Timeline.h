@@ -18,6 +18,7 @@
 //            total = fixed / (1 - percent/100)).
 //   rest     schedule.total_steps minus the phases before it (must be the last phase).
 //   until N  the phase ends at absolute step N.
+//   schedule warmup/decay given as a fraction (warmup_steps == -1): ceil(fraction * total).
 // Throws plan::PlanError naming the phase (and its recipe position) that cannot resolve.
 #pragma once
 

@@ -28,6 +28,12 @@ double num(const nlohmann::json& j) { return j.is_null() ? NAN : j.get<double>()
 
 }  // namespace
 
+nlohmann::json Run::eventWindows() const {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& se : step_events_) out.push_back(se.window.state());
+  return out;
+}
+
 void Run::saveCheckpoint(int64_t s) {
   nlohmann::json rules = nlohmann::json::array();
   for (auto& phase : rules_) {
@@ -61,7 +67,7 @@ void Run::saveCheckpoint(int64_t s) {
       {"ordered_datasets", ordered},
       {"rules", rules},
       {"sampler", feed_->state()},
-      {"spike_window", spike_window_.state()},
+      {"event_windows", eventWindows()},
       {"skip_batches", skips},
       {"rollbacks", rollbacks_},
       {"flops_done", flops_done_},
@@ -163,7 +169,9 @@ void Run::loadCheckpoint(const std::string& folder) {
   feed_->select(ctx_.selection);
   ctx_.selection.changed = false;
   feed_->loadState(state.at("sampler"));
-  spike_window_.loadState(state.at("spike_window"));
+  const auto& windows = state.at("event_windows");
+  if (windows.size() != step_events_.size()) throw UserError("checkpoint `" + folder + "` was written for a different plan");
+  for (size_t i = 0; i < step_events_.size(); ++i) step_events_[i].window.loadState(windows[i]);
   skip_batches_.clear();
   for (const auto& [k, v] : state.at("skip_batches").items()) skip_batches_[std::stoll(k)] = v.get<int64_t>();
   rollbacks_ = state.at("rollbacks").get<int64_t>();

@@ -53,20 +53,24 @@ StepOutcome Run::trainStep(int64_t s, const TrainBatch& batch) {
   o.grad_norm = double(stats[1].item<float>());
   if (!std::isfinite(o.loss) || !std::isfinite(o.grad_norm)) {
     zeroGrad(params_);
-    o.nan = true;
     o.applied = false;
+    o.trigger = "nan";
+    o.action = on_nan_;
     return o;
   }
-  if (on_spike_) {
-    if (compare(*on_spike_->when, o.loss, spike_window_)) {
+  RunMetrics now = ctx_.metrics;  // this step's values, before the update
+  now.loss = o.loss;
+  now.grad_norm = o.grad_norm;
+  for (auto& se : step_events_) {
+    const double v = metricValue(*se.event.when, now);
+    if (compare(*se.event.when, v, se.window)) {
       zeroGrad(params_);
       o.applied = false;
-      event("loss_spike", {{"action", on_spike_->action}, {"loss", o.loss}, {"at_step", s},
-                           {"window_mean", spike_window_.mean()}, {"window_std", spike_window_.stddev()}});
-      if (on_spike_->action == "stop") ctx_.stop_requested = true;
+      o.trigger = se.event.on;
+      o.action = se.event.action;
       return o;
     }
-    spike_window_.push(o.loss);
+    se.window.push(v);  // flagged values stay out of the baseline
   }
   optim_->step();
   zeroGrad(params_);
@@ -99,7 +103,7 @@ void Run::evaluate(int64_t s, bool all) {
     const double loss = sum.item<double>() / double(n);
     const double ppl = std::exp(loss);
     ctx_.metrics.val_ppl[e.dataset + "." + e.split] = ppl;
-    metrics_->write({{"type", "eval"}, {"step", s}, {"dataset", e.dataset}, {"split", e.split},
+    metrics_->write({{"type", "eval"}, {"step", s}, {"metric", e.metric}, {"dataset", e.dataset}, {"split", e.split},
                      {"loss", loss}, {"ppl", ppl}, {"blocks", n}});
     char line[160];
     std::snprintf(line, sizeof line, "eval step %lld | %s.%s loss %.4f ppl %.2f (%lld blocks)",

@@ -136,17 +136,17 @@ void Run::setup() {
       throw plan::PlanError("event `on " + ev.on + "`: unknown action `" + ev.action + "`");
     if (ev.on == "nan") {
       on_nan_ = ev.action;
-    } else if (ev.on == "loss_spike") {
-      if (!ev.when) throw plan::PlanError("event `on loss_spike` needs a condition");
-      validateTrigger(*ev.when, "event on " + ev.on);
-      on_spike_ = ev;
-      spike_window_ = MetricWindow(ev.when->threshold.window);
+    } else if (ev.on == "loss_spike" || ev.on == "grad_spike" || ev.on == "condition") {
+      if (!ev.when) throw plan::PlanError("event `on " + ev.on + "` needs a condition");
+      validateTrigger(*ev.when, "event `on " + ev.on + "`");
+      step_events_.push_back({ev, MetricWindow(ev.when->threshold.window)});
     } else {
-      throw plan::PlanError("unknown event `on " + ev.on + "` (expected nan or loss_spike)");
+      throw plan::PlanError("unknown event `on " + ev.on + "` (expected nan, loss_spike, grad_spike or condition)");
     }
   }
   for (const auto& e : plan_.evaluations) {
-    if (e.metric != "ppl") throw plan::PlanError("evaluate `" + e.metric + "`: only ppl is supported");
+    if (e.metric != "ppl" && e.metric != "loss")
+      throw plan::PlanError("evaluate `" + e.metric + "`: only ppl and loss are supported");
     if (e.split != "val") throw plan::PlanError("evaluate on `" + e.dataset + "." + e.split + "`: only val splits are evaluated");
     auto it = std::find(ctx_.datasets.begin(), ctx_.datasets.end(), e.dataset);
     if (it == ctx_.datasets.end()) throw plan::PlanError("evaluate on unknown dataset `" + e.dataset + "`");
@@ -284,6 +284,10 @@ RunResult Run::execute() {
   tokens_since_log_ = 0;
   flops_since_log_ = 0;
   while (true) {
+    if (ctx_.stop_requested) {
+      result.stopped_by_rule = true;
+      break;
+    }
     if (!boundary_done && s < total) boundary(s);
     boundary_done = false;
     if (ctx_.stop_requested) {
@@ -295,11 +299,9 @@ RunResult Run::execute() {
     if (auto it = skip_batches_.find(s); it != skip_batches_.end())
       for (int64_t k = 0; k < it->second; ++k) batch = feed_->next(s);
     const StepOutcome o = trainStep(s, batch);
-    if (o.nan) {
-      if (handleNan(s, o)) {
-        boundary_done = true;  // restored to a boundary already processed
-        continue;
-      }
+    if (!o.applied && handleRejected(s, o)) {
+      boundary_done = true;  // restored to a boundary already processed
+      continue;
     }
     ctx_.metrics.step = s + 1;
     ctx_.metrics.tokens += plan_.train.batch_seqs * plan_.train.seq_len;
@@ -335,27 +337,34 @@ RunResult Run::execute() {
   return result;
 }
 
-bool Run::handleNan(int64_t& s, const StepOutcome& o) {
-  const std::string what = std::isfinite(o.loss) ? "gradient norm" : "loss";
-  if (on_nan_ == "skip") {
-    event("nan", {{"action", "skip"}, {"at_step", s}});
+bool Run::handleRejected(int64_t& s, const StepOutcome& o) {
+  const std::string what = o.trigger == "nan" ? (std::isfinite(o.loss) ? "gradient norm is NaN" : "loss is NaN")
+                                              : "event `on " + o.trigger + "` fired";
+  if (o.action == "skip") {
+    event(o.trigger, {{"action", "skip"}, {"at_step", s}, {"loss", o.loss}, {"grad_norm", o.grad_norm}});
+    return false;
+  }
+  if (o.action == "stop" && o.trigger != "nan") {
+    event(o.trigger, {{"action", "stop"}, {"at_step", s}, {"loss", o.loss}, {"grad_norm", o.grad_norm}});
+    ctx_.stop_requested = true;
     return false;
   }
   auto latest = ckpt_->latest();
-  if (on_nan_ == "rollback") {
-    if (!latest) throw UserError(what + " is NaN at step " + std::to_string(s) + " and there is no checkpoint to roll back to");
+  if (o.action == "rollback") {
+    if (!latest) throw UserError(what + " at step " + std::to_string(s) + " and there is no checkpoint to roll back to");
     const int64_t bad = s;
     if (++skip_batches_[bad] > 3)
-      throw UserError(what + " is still NaN at step " + std::to_string(bad) + " after 3 rollbacks; giving up (last checkpoint `" + *latest + "`)");
+      throw UserError(what + " at step " + std::to_string(bad) + " again after 3 rollbacks; giving up (last checkpoint `" + *latest + "`)");
     auto skips = skip_batches_;
     loadCheckpoint(*latest);
     for (const auto& [k, v] : skips) skip_batches_[k] = std::max(skip_batches_[k], v);
     ++rollbacks_;
     s = ctx_.metrics.step;
-    event("nan", {{"action", "rollback"}, {"at_step", bad}, {"to_step", s}, {"checkpoint", *latest}});
+    event(o.trigger, {{"action", "rollback"}, {"at_step", bad}, {"to_step", s}, {"checkpoint", *latest}});
     return true;
   }
-  throw UserError(what + " is NaN at step " + std::to_string(s) + " (phase `" + timeline_.phases[phase_].name +
+  // NaN with no `on nan` event (or `on nan: stop`): nothing after the last good state is saved.
+  throw UserError(what + " at step " + std::to_string(s) + " (phase `" + timeline_.phases[phase_].name +
                   "`); the update was not applied and nothing was saved after it" +
                   (latest ? "; the last good checkpoint is `" + *latest + "`" : std::string()) +
                   "; add `on nan: rollback` to the recipe to roll back and skip the batch");

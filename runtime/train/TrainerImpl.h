@@ -28,8 +28,15 @@ namespace recipec::train {
 
 struct StepOutcome {
   double loss = 0, grad_norm = 0;
-  bool applied = true;         // false: the batch was skipped (event), no update
-  bool nan = false;
+  bool applied = true;         // false: no update was made (NaN or an event)
+  std::string trigger;         // why not: "nan" or the event ("loss_spike", ...)
+  std::string action;          // what the plan says to do: "rollback" | "skip" | "stop" | ""
+};
+
+// An `on ...` event checked after every step's backward, before the update.
+struct StepEvent {
+  plan::Event event;
+  MetricWindow window;         // values of earlier, unflagged steps (sigma thresholds)
 };
 
 class Run {
@@ -44,6 +51,7 @@ class Run {
   // ---- TrainState.cpp
   void saveCheckpoint(int64_t s);
   void loadCheckpoint(const std::string& folder);
+  nlohmann::json eventWindows() const;
 
  private:
   void setup();
@@ -54,7 +62,8 @@ class Run {
   void logTrain(int64_t s, const StepOutcome& o, double lr);
   void log(const std::string& line);
   void event(const std::string& what, nlohmann::json detail);
-  bool handleNan(int64_t& s, const StepOutcome& o);
+  // A step that was not applied: skip, stop, roll back (returns true: s moved back) or throw.
+  bool handleRejected(int64_t& s, const StepOutcome& o);
   std::vector<std::string> activePolicies() const;
   size_t phaseAt(int64_t s) const;
 
@@ -78,10 +87,9 @@ class Run {
   std::unique_ptr<Checkpointer> ckpt_;
   Progress progress_;
 
-  // Events (`on nan`, `on loss > k sigma`).
+  // Events (`on nan: ...`, `on loss > 4 sigma: skip`, `on grad_norm > 6 sigma: stop`).
   std::string on_nan_;                       // "" | "rollback" | "skip" | "stop"
-  std::optional<plan::Event> on_spike_;
-  MetricWindow spike_window_;
+  std::vector<StepEvent> step_events_;
   std::map<int64_t, int64_t> skip_batches_;  // step -> batches to discard before training it
   int64_t rollbacks_ = 0;
 
