@@ -69,9 +69,12 @@ class Layout {
     lastCode_ = static_cast<int>(lines_.size()) - 1;
   }
 
-  // A comment that followed code on the same source line stays after that code.
+  // A comment that followed code on the same source line stays after that code — unless
+  // that code is no longer the last line (`a`, a comment line, then `; # c`): moving `# c`
+  // up past the comment line would reorder comments, so it gets its own line.
   void trailing(const std::string& text) {
-    if (lastCode_ < 0 || !lines_[lastCode_].comment.empty()) {
+    if (lastCode_ < 0 || lastCode_ + 1 != static_cast<int>(lines_.size()) ||
+        !lines_[lastCode_].comment.empty()) {
       own(text, false);
       return;
     }
@@ -111,7 +114,8 @@ class Layout {
     std::string out;
     for (size_t i = 0; i < lines_.size();) {
       size_t end = i, column = 0;
-      while (end < lines_.size() && !lines_[end].code.empty() && (end == i || sameRun(lines_[end - 1], lines_[end]))) {
+      while (end < lines_.size() && !lines_[end].code.empty() &&
+             (end == i || sameRun(lines_[end - 1], lines_[end]))) {
         if (!lines_[end].comment.empty()) column = std::max(column, lineWidth(lines_[end]) + 2);
         ++end;
       }
@@ -161,7 +165,9 @@ bool isTerminal(ParseTree* t, size_t type) {
 // Walks the parse tree and lays out its tokens.
 class Printer {
  public:
-  explicit Printer(const std::vector<Token*>& tokens) : tokens_(tokens) {}
+  // `keepSemis`: keep every `;` written between settings and rules (the fallback when
+  // dropping them would change the parse, see formatFile).
+  Printer(const std::vector<Token*>& tokens, bool keepSemis) : tokens_(tokens), keepSemis_(keepSemis) {}
 
   std::string run(P::FileContext* file) {
     for (ParseTree* child : file->children) {
@@ -314,9 +320,9 @@ class Printer {
         skip(dynamic_cast<TerminalNode*>(c));
       } else if (dynamic_cast<P::SettingContext*>(c) || dynamic_cast<P::RuleStmtContext*>(c)) {
         walk(c);
-        if (i + 1 < kids.size() && isTerminal(kids[i + 1], P::SEMI) && semiNeeded(c, i + 2 < kids.size() ? kids[i + 2] : nullptr)) {
+        ParseTree* afterSemi = i + 2 < kids.size() ? kids[i + 2] : nullptr;
+        if (i + 1 < kids.size() && isTerminal(kids[i + 1], P::SEMI) && (keepSemis_ || semiNeeded(c, afterSemi)))
           emit(dynamic_cast<TerminalNode*>(kids[++i]));
-        }
         out_.newline();
       } else {
         walk(c);
@@ -324,13 +330,31 @@ class Printer {
     }
   }
 
-  // Newlines do not end rules: `order by ppl` followed by a rule on the next line would read
-  // that rule's first word as the order direction. Only there does a `;` carry meaning.
+  // Newlines do not end rules or settings, so dropping a `;` can join two statements into
+  // one: `order by ppl; focus` would read `focus` as the order's direction, `mix; data` would
+  // become `mix data`, `every 2k; steps` would take `steps` as the unit. The `;` is kept
+  // exactly where the next statement's first word could continue this one.
   static bool semiNeeded(ParseTree* stmt, ParseTree* next) {
+    auto* cur = dynamic_cast<antlr4::ParserRuleContext*>(stmt);
+    auto* nxt = dynamic_cast<antlr4::ParserRuleContext*>(next);
+    if (!cur || !nxt) return false;  // the block ends after the `;`
+    size_t first = nxt->getStart()->getType();
+    bool unitWord = first == P::STEP || first == P::EPOCH || first == P::TOKEN || first == P::SIGMA;
+    if (cur->getStop()->getType() == P::NUMBER && unitWord) return true;
     auto* rule = dynamic_cast<P::RuleStmtContext*>(stmt);
-    if (!rule || !dynamic_cast<P::RuleStmtContext*>(next)) return false;
-    auto* order = dynamic_cast<P::OrderActionContext*>(rule->action());
-    return order && order->ident().size() == 1 && !rule->condition() && !rule->interval();
+    if (!rule) return false;
+    if (rule->interval()) return false;  // `every ...` ends a rule
+    if (first == P::EVERY) return true;
+    if (rule->condition()) return first == P::OVER && !rule->condition()->quantity();
+    if (first == P::WHEN) return true;
+    if (auto* order = dynamic_cast<P::OrderActionContext*>(rule->action())) return order->ident().size() == 1;
+    if (dynamic_cast<P::SimpleActionContext*>(rule->action())) {
+      // A lone `mix`, `set` ... parsed as a one-word action: what follows is its argument.
+      size_t word = rule->action()->getStart()->getType();
+      return word == P::MIX || word == P::ORDER || word == P::RECORD || word == P::SUBNET ||
+             word == P::REWEIGHT || word == P::SET;
+    }
+    return false;
   }
 
   // `{ a: 1, b: 2 }` and `f(a = 1, b = 2)`: inline as written on one line, else one a line.
@@ -379,6 +403,7 @@ class Printer {
   }
 
   const std::vector<Token*>& tokens_;
+  bool keepSemis_;
   size_t cursor_ = 0;
   size_t prev_ = 0;
   bool seenCode_ = false;
@@ -445,13 +470,21 @@ std::optional<std::string> formatFile(const diag::SourceManager& sm, diag::FileI
   P::FileContext* tree = parser.file();
   stream.fill();
 
+  // semiNeeded keeps the `;` that the common joins need. Rules are free-form enough that a
+  // statement can also absorb several following ones (`record ppl; per block` reads as
+  // `record ppl per block` once the `;` goes), so when the round trip finds a different
+  // AST, the file is laid out again with every `;` it had between statements: the same
+  // tokens as the source, hence the same parse, and stable under a second fmt.
   std::string text;
   std::string problem;
-  try {
-    text = Printer(stream.getTokens()).run(tree);
-    problem = roundTripProblem(src.path, src.text, *original, text);
-  } catch (const std::exception& e) {
-    problem = e.what();
+  for (bool keepSemis : {false, true}) {
+    try {
+      text = Printer(stream.getTokens(), keepSemis).run(tree);
+      problem = roundTripProblem(src.path, src.text, *original, text);
+    } catch (const std::exception& e) {
+      problem = e.what();
+    }
+    if (problem.empty()) break;
   }
   if (!problem.empty()) {
     auto& d = diags.error("E0900", "internal error: cannot format `" + src.path + "`: " + problem, {});
