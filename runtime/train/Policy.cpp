@@ -53,7 +53,17 @@ std::string Policy::describe() const {
   if (!rule_.action.method.empty()) os << " " << rule_.action.method;
   if (!rule_.action.metric.empty()) os << " " << rule_.action.metric;
   if (!rule_.action.granularity.empty()) os << " per " << rule_.action.granularity;
-  if (!rule_.action.mixture_name.empty()) os << " " << rule_.action.mixture_name;
+  if (!rule_.action.mixture_name.empty()) {
+    os << " " << rule_.action.mixture_name;
+  } else if (!rule_.action.mixture.empty()) {
+    os << " {";
+    for (size_t i = 0; i < rule_.action.mixture.size(); ++i) {
+      const auto& e = rule_.action.mixture[i];
+      os << (i ? ", " : "") << e.dataset << ": " << e.weight;
+      if (e.weight_end) os << " -> " << *e.weight_end;
+    }
+    os << "}";
+  }
   if (!rule_.action.direction.empty()) os << " " << rule_.action.direction;
   if (rule_.when) {
     const auto& c = *rule_.when;

@@ -37,7 +37,15 @@ void Run::event(const std::string& what, nlohmann::json detail) {
   detail["event"] = what;
   detail["step"] = ctx_.metrics.step;
   if (metrics_) metrics_->write(detail);
-  log("[" + what + "] " + detail.dump());
+  // The log line: `step 30 focus: kept=33306 of=33426 ...` (metrics.jsonl has the JSON).
+  std::string line = "step " + std::to_string(ctx_.metrics.step) + " " + what + ":";
+  for (const auto& [k, v] : detail.items()) {
+    if (k == "type" || k == "event" || k == "step") continue;
+    char num[32];
+    if (v.is_number_float()) std::snprintf(num, sizeof num, "%.4g", v.get<double>());
+    line += " " + k + "=" + (v.is_number_float() ? std::string(num) : v.is_string() ? v.get<std::string>() : v.dump());
+  }
+  log(line);
 }
 
 size_t Run::phaseAt(int64_t s) const {
@@ -271,9 +279,12 @@ RunResult Run::execute() {
     metrics_ = std::make_unique<MetricsLog>(dir_->metrics());
   }
   log("run " + dir_->path() + (resume ? " (resumed at step " + std::to_string(s) + ")" : ""));
-  log(timeline_.describe() + "model " + plan_.train.model + ": " + std::to_string(model_->numParams()) +
-      " params, " + std::to_string(full_flops_per_token_ / 1e6) + " MFLOPs/token (6N + 12LHQT), peak " +
-      std::to_string(peak_flops_ / 1e9) + " GFLOP/s (" + peak_source_ + ")");
+  char model_line[320];
+  std::snprintf(model_line, sizeof model_line,
+                "model %s: %.4gM params, %.4g MFLOPs/token (6N + 12LHQT); peak %.4g GFLOP/s (%s); %d intra-op threads",
+                plan_.train.model.c_str(), double(model_->numParams()) / 1e6, full_flops_per_token_ / 1e6,
+                peak_flops_ / 1e9, peak_source_.c_str(), at::get_num_threads());
+  log(timeline_.describe() + model_line);
 
   RunResult result;
   result.run_dir = dir_->path();
