@@ -7,8 +7,8 @@ vocabulary 50257, tied head, fp32) for the same number of steps with the same Ad
 schedule, on the same tokens (the runtime's own cached shard of data/corpus/english), with
 the same threads (LibTorch's defaults in both: the same intra-op count, OpenBLAS's pool).
 Prints the tokens/s of both over the steps after warm-up and their ratio. The two alternate
-`--repeats` times and the best of each counts, so load from other processes on a shared
-machine penalises neither side more than the other.
+`--repeats` times; the ratio of the bests and of the medians are printed, so load from other
+processes on a shared machine penalises neither side more than the other.
 
 The PyTorch side is nanoGPT's loop (model(x) -> F.cross_entropy -> backward -> clip ->
 step -> zero_grad(set_to_none)). For attention it times both eager forms available in the
@@ -170,6 +170,7 @@ def main():
             rt_all.append(run_runtime(a, work, rep)[0])
             py_all.append(run_pytorch(a, tokens, best, a.steps))
         rt_tps, py_tps = max(rt_all), max(py_all)
+        med = lambda xs: sorted(xs)[len(xs) // 2]
         print(f"model: GPT-2 {a.layers} layers, d {a.d_model}, {a.heads} heads, seq {a.seq}, batch {a.batch}, "
               f"vocab 50257, fp32; {a.steps} steps, first {a.warmup} not timed")
         print(f"threads: torch intra-op {torch.get_num_threads()} (python) / {info['threads']} (runtime); "
@@ -178,7 +179,8 @@ def main():
               f"{py_tps:,.0f} tokens/s (runs: {', '.join(f'{x:.0f}' for x in py_all)})")
         print(f"recipec-runtime: {rt_tps:,.0f} tokens/s (runs: {', '.join(f'{x:.0f}' for x in rt_all)}; "
               f"loss {rt_losses[0]:.3f} -> {rt_losses[-1]:.3f}; MFU uses {info['peak_flops_source']})")
-        print(f"ratio recipec / pytorch: {rt_tps / py_tps:.2f}x")
+        print(f"ratio recipec / pytorch: {rt_tps / py_tps:.2f}x (best of each); "
+              f"{med(rt_all) / med(py_all):.2f}x (medians)")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

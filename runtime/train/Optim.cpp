@@ -48,7 +48,7 @@ at::Tensor clipGradNorm(const std::vector<at::Tensor>& params, double max_norm) 
 
 void zeroGrad(const std::vector<at::Tensor>& params) {
   for (const auto& p : params)
-    if (p.grad().defined()) const_cast<at::Tensor&>(p).mutable_grad() = at::Tensor();
+    if (p.grad().defined()) p.mutable_grad() = at::Tensor();
 }
 
 }  // namespace recipec::train

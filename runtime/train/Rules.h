@@ -59,6 +59,7 @@ class ArmedRule {
   // Call once per boundary: it advances the edge and sigma state.
   bool due(int64_t step, int64_t phase_start, const RunMetrics& m);
   Policy& policy() { return *policy_; }
+  const Policy& policy() const { return *policy_; }
   nlohmann::json state() const;
   void loadState(const nlohmann::json& j);
 

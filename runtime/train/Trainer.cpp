@@ -57,7 +57,7 @@ size_t Run::phaseAt(int64_t s) const {
 std::vector<std::string> Run::activePolicies() const {
   std::vector<std::string> out;
   if (phase_ < rules_.size())
-    for (const auto& r : rules_[phase_]) out.push_back(const_cast<ArmedRule&>(r).policy().describe());
+    for (const auto& r : rules_[phase_]) out.push_back(r.policy().describe());
   return out;
 }
 
