@@ -26,20 +26,24 @@ item
   | SEMI                                                              # emptyItem
   ;
 
-splitClause : SPLIT ident quantity ;
+// `split val 2%` holds out 2% of the documents; `split val "data/x/val/*.jsonl"` reads the
+// held-out split from its own files.
+splitClause : SPLIT ident (quantity | STRING) ;
 
 // `seq_len 256`, `batch 64k tokens`, `optimizer adamw(lr = 3e-4)`, `init from "w.safetensors"`
 setting   : ident FROM? expr ;
 
+// A length may be a constant: `let learn_len = 1 epoch` ... `phase learn for learn_len`.
 duration
   : FOR REST                     # restDuration
-  | FOR quantity                 # forDuration
-  | UNTIL quantity               # untilDuration
+  | FOR (quantity | dotted)      # forDuration
+  | UNTIL (quantity | dotted)    # untilDuration
   ;
 
 interval
   : EPOCH                        # everyEpoch
   | quantity                     # everyQuantity
+  | dotted                       # everyName
   ;
 
 ruleStmt  : action (WHEN condition)? (EVERY interval)? ;

@@ -74,7 +74,7 @@ struct Condition {
 // `every 2k steps`, `every epoch`
 struct Interval {
   bool epoch = false;    // `every epoch`
-  ExprPtr quantity;
+  ExprPtr quantity;      // Quantity, or a Name of a constant (`every eval_every`)
   SourceRange range;
 };
 
@@ -98,14 +98,17 @@ struct Rule {
 struct Duration {
   enum class Kind { For, Until, Rest };
   Kind kind;
-  ExprPtr quantity;      // absent for Rest
+  ExprPtr quantity;      // absent for Rest; Quantity, or a Name of a constant (`for learn_len`)
   SourceRange range;
 };
 
 struct UseDecl { std::string path; SourceRange pathRange; SourceRange range; };
 struct LetDecl { Ident name; ExprPtr value; SourceRange range; };
 struct TokenizerDecl { Ident name; ExprPtr init; SourceRange range; };           // init: Call
-struct SplitClause { Ident split; ExprPtr fraction; SourceRange range; };
+// `split val 2%` (fraction set) or `split val "data/x/val/*.jsonl"` (path set, fraction null).
+struct SplitClause {
+  Ident split; ExprPtr fraction; std::optional<std::string> path; SourceRange pathRange; SourceRange range;
+};
 struct DatasetDecl { Ident name; ExprPtr source; std::optional<SplitClause> split; SourceRange range; };
 struct MixtureDecl { Ident name; ExprPtr weights; SourceRange range; };          // Object
 struct ModelDecl { Ident name; Ident base; ExprPtr overrides; SourceRange range; };  // overrides: Object or null

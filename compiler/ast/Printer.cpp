@@ -37,7 +37,9 @@ class Dumper {
       case Item::Kind::Tokenizer: line(d, "Tokenizer " + it.tokenizer->name.name + " = " + printExpr(*it.tokenizer->init) + " " + pos(it.range)); break;
       case Item::Kind::Dataset: {
         std::string s = "Dataset " + it.dataset->name.name + " = " + printExpr(*it.dataset->source);
-        if (it.dataset->split) s += " split " + it.dataset->split->split.name + " " + printExpr(*it.dataset->split->fraction);
+        if (it.dataset->split)
+          s += " split " + it.dataset->split->split.name + " " +
+               (it.dataset->split->fraction ? printExpr(*it.dataset->split->fraction) : "\"" + *it.dataset->split->path + "\"");
         line(d, s + " " + pos(it.range));
         break;
       }

@@ -181,6 +181,8 @@ std::string explainPlan(const plan::Plan& p) {
     for (size_t i = 0; i < d.paths.size(); ++i) os << (i ? ", " : "") << d.paths[i];
     if (!d.tokenizer.empty()) os << ", tokenized by " << d.tokenizer;
     if (d.val_fraction > 0) os << ", " << pct(d.val_fraction) << " of the documents held out (" << d.name << ".val)";
+    for (size_t i = 0; i < d.val_paths.size(); ++i)
+      os << (i ? ", " : "; held-out files ") << d.val_paths[i] << (i + 1 == d.val_paths.size() ? " (" + d.name + ".val)" : "");
   }
   const plan::Schedule& s = t.schedule;
   os << "\ntraining: " << t.batch_seqs << " sequences x " << t.seq_len << " tokens = "

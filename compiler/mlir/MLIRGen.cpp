@@ -140,8 +140,27 @@ class Generator {
 
   QuantityAttr interval(const ast::Interval& iv) {
     if (iv.epoch) return QuantityAttr::get(&ctx_, 1, "epochs");
-    const Expr& q = *iv.quantity;
-    return QuantityAttr::get(&ctx_, q.number, q.kind == EK::Quantity ? q.unit : "steps");
+    return lengthOf(*iv.quantity);
+  }
+
+  // A length as written, or a constant's (`for learn_len` with `let learn_len = 1 epoch`;
+  // an override wins). The front end's checks have made sure it is a quantity with a unit.
+  QuantityAttr lengthOf(const Expr& written) {
+    const Expr* q = &written;
+    if (q->kind == EK::Name) {
+      const auto& scope = program_.scope();
+      std::set<std::string> seen;
+      while (q && q->kind == EK::Name && seen.insert(q->text).second) {
+        if (auto o = scope.overrides.find(q->text); o != scope.overrides.end()) q = o->second;
+        else if (auto l = scope.lets.find(q->text); l != scope.lets.end()) q = l->second->value.get();
+        else break;
+      }
+      if (!q || q->kind == EK::Name) {
+        error(written.range) << "`" << written.text << "` is not a constant with a length";
+        return QuantityAttr::get(&ctx_, 1, "steps");
+      }
+    }
+    return QuantityAttr::get(&ctx_, q->number, q->kind == EK::Quantity ? q->unit : "steps");
   }
 
   // ---- declarations -----------------------------------------------------------------------
@@ -245,8 +264,13 @@ class Generator {
     FloatAttr fraction;
     if (ds.split) {
       split = str(ds.split->split.name);
-      const Expr& q = *ds.split->fraction;
-      fraction = f64(&ctx_, q.kind == EK::Quantity && q.unit == "percent" ? q.number / 100 : q.number);
+      if (ds.split->path) {  // `split val "data/x/val/*.jsonl"`: its own files, fraction 0
+        args.set("val_paths", builder_.getArrayAttr({str(*ds.split->path)}));
+        fraction = f64(&ctx_, 0);
+      } else {
+        const Expr& q = *ds.split->fraction;
+        fraction = f64(&ctx_, q.kind == EK::Quantity && q.unit == "percent" ? q.number / 100 : q.number);
+      }
     }
     builder_.create<DatasetOp>(loc(ds.name.range), str(ds.name.name), str(call.text),
                                args.getDictionary(&ctx_), split, fraction);
@@ -279,27 +303,27 @@ class Generator {
                         : p.duration.kind == ast::Duration::Kind::Until ? DurationKind::Until
                                                                         : DurationKind::Rest;
     QuantityAttr length;
-    if (p.duration.quantity) {
-      const Expr& q = *p.duration.quantity;
-      length = QuantityAttr::get(&ctx_, q.number, q.kind == EK::Quantity ? q.unit : "steps");
-    }
+    if (p.duration.quantity) length = lengthOf(*p.duration.quantity);
     auto op = builder_.create<PhaseOp>(loc(p.name.range), str(p.name.name), kind, length, IntegerAttr(), IntegerAttr());
     OpBuilder::InsertionGuard guard(builder_);
     builder_.setInsertionPointToEnd(&bodyBlock(op.getBody()));
     for (const auto& r : p.rules) lowerRule(r);
   }
 
-  // A `let` bound to a mixture object (`let m = { web: 1 }; mix m`): its object, as the
-  // front end's checks read it (an override wins).
-  const Expr* letObject(const std::string& name) {
+  // What a `let` finally stands for, following constants defined through constants, as the
+  // front end's checks read it (an override wins): `let m = { web: 1 }; mix m` gives the
+  // object, `let d = web; mix d` the name `web`, `let h = 50%` the percentage.
+  const Expr* letValue(const std::string& name) {
     const auto& scope = program_.scope();
     const Expr* e = nullptr;
     if (auto o = scope.overrides.find(name); o != scope.overrides.end()) e = o->second;
     else if (auto l = scope.lets.find(name); l != scope.lets.end()) e = l->second->value.get();
     std::set<std::string> seen{name};
-    while (e && e->kind == EK::Name && scope.lets.count(e->text) && seen.insert(e->text).second)
-      e = scope.lets.at(e->text)->value.get();
-    return e && e->kind == EK::Object ? e : nullptr;
+    while (e && e->kind == EK::Name && scope.lets.count(e->text) && seen.insert(e->text).second) {
+      if (auto o = scope.overrides.find(e->text); o != scope.overrides.end()) e = o->second;
+      else e = scope.lets.at(e->text)->value.get();
+    }
+    return e;
   }
 
   void lowerRule(const ast::Rule& r) {
@@ -315,8 +339,14 @@ class Generator {
     switch (a.kind) {
       case ast::Action::Kind::Mix:
         if (a.value->kind == EK::Object) weights = a.value.get();
-        else if (lets_.count(a.value->text)) weights = letObject(a.value->text);
-        else mixture = ref(a.value->text);
+        else if (lets_.count(a.value->text)) {
+          // `let m = { web: 1 }` (weights) or `let d = web` (a dataset or mixture by another name)
+          const Expr* v = letValue(a.value->text);
+          if (v && v->kind == EK::Object) weights = v;
+          else if (v && v->kind == EK::Name) mixture = ref(v->text);
+        } else {
+          mixture = ref(a.value->text);
+        }
         if (!weights && !mixture) error(a.value->range) << "`mix` needs a mixture or weights";
         break;
       case ast::Action::Kind::Order:
@@ -332,8 +362,10 @@ class Generator {
         for (const char* part : {"layers", "heads", "mlp"}) params.set(part, f64(&ctx_, 1.0));
         for (const auto& f : a.value->fields) {
           const Expr& v = *f.value;
-          bool pct = v.kind == EK::Quantity && v.unit == "percent";
-          params.set(f.name.name, pct ? Attribute(f64(&ctx_, v.number / 100)) : value(v));
+          // `heads: 50%`, or `heads: h` with `let h = 50%`: a percent is a percent everywhere.
+          const Expr* r = v.kind == EK::Name && lets_.count(v.text) ? letValue(v.text) : &v;
+          bool pct = r && r->kind == EK::Quantity && r->unit == "percent";
+          params.set(f.name.name, pct ? Attribute(f64(&ctx_, r->number / 100)) : value(v));
         }
         break;
       case ast::Action::Kind::Reweight:

@@ -151,7 +151,7 @@ LogicalResult DatasetOp::verify() {
     return emitError() << "dataset " << q(getName()) << " has unknown source " << q(kind)
                        << " (expected text or shards)";
   for (NamedAttribute a : getArgs())
-    if (!oneOf(a.getName(), {"paths", "tokenizer", "field"}))
+    if (!oneOf(a.getName(), {"paths", "tokenizer", "field", "val_paths"}))
       return emitError() << "dataset " << q(getName()) << " has unknown argument " << q(a.getName());
   auto paths = llvm::dyn_cast_or_null<ArrayAttr>(getArgs().get("paths"));
   if (!paths || paths.empty())
@@ -171,6 +171,14 @@ LogicalResult DatasetOp::verify() {
                        << " (expected val)";
   if (getSplit() != std::nullopt && !getSplitFraction())
     return emitError() << "dataset " << q(getName()) << ": a split needs a fraction";
+  if (Attribute vp = getArgs().get("val_paths")) {  // `split val "files"`: fraction 0
+    auto arr = llvm::dyn_cast<ArrayAttr>(vp);
+    if (!arr || arr.empty() || !llvm::all_of(arr, [](Attribute a) { return llvm::isa<StringAttr>(a); }))
+      return emitError() << "dataset " << q(getName()) << ": `val_paths` must be file patterns";
+    if (getSplit() != "val" || !getSplitFraction() || getSplitFraction()->convertToDouble() != 0)
+      return emitError() << "dataset " << q(getName()) << ": `val_paths` go with `split \"val\" 0.0`";
+    return success();
+  }
   if (auto f = getSplitFraction(); f && (f->convertToDouble() <= 0 || f->convertToDouble() >= 1))
     return emitError() << "dataset " << q(getName()) << " holds out " << formatNumber(f->convertToDouble() * 100)
                        << "% (need more than 0% and less than 100%)";
@@ -280,7 +288,7 @@ LogicalResult TrainOp::verify() {
 
 LogicalResult SettingOp::verify() {
   if (!oneOf(getKey(), {"model", "seq_len", "batch", "micro_batch", "optimizer", "schedule", "precision",
-                        "seed", "grad_clip", "init"}))
+                        "seed", "grad_clip", "init", "total"}))
     return emitError() << "unknown train setting " << q(getKey());
   return success();
 }

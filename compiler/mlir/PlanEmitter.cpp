@@ -126,6 +126,9 @@ class Emitter {
     if (auto tok = llvm::dyn_cast_or_null<FlatSymbolRefAttr>(d.getArgs().get("tokenizer"))) out.tokenizer = tok.getValue().str();
     if (auto field = llvm::dyn_cast_or_null<StringAttr>(d.getArgs().get("field"))) out.json_field = field.str();
     if (auto f = d.getSplitFraction()) out.val_fraction = f->convertToDouble();
+    if (auto vp = llvm::dyn_cast_or_null<ArrayAttr>(d.getArgs().get("val_paths")))
+      for (Attribute a : vp)
+        if (auto s = llvm::dyn_cast<StringAttr>(a)) out.val_paths.push_back(s.str());
     source(pp::dataset(out.name), d.getLoc());
     p_.datasets.push_back(out);
   }
@@ -183,6 +186,7 @@ class Emitter {
     s.kind = t.getSchedule().str();
     s.min_lr = t.getMinLr().convertToDouble();
     s.total_steps = static_cast<int64_t>(t.getTotalSteps());
+    if (QuantityAttr total = t.getTotalAttr(); total && !total.isResolved()) s.total = quantity(total);
     auto split = [](QuantityAttr q, int64_t& steps, double& fraction) {
       steps = q.getSteps();
       fraction = !q.isResolved() && q.getUnit() == "percent" ? q.getNumber() / 100 : 0;

@@ -169,6 +169,11 @@ Node planTree(const plan::Plan& p) {
     locate(n, p, n.key);
     n.children = {leaf("kind", d.kind), leaf("paths", joined), leaf("tokenizer", d.tokenizer),
                   leaf("json_field", d.json_field), leaf("val_fraction", num(d.val_fraction))};
+    if (!d.val_paths.empty()) {
+      std::string val;
+      for (const auto& s : d.val_paths) val += (val.empty() ? "" : ", ") + s;
+      n.children.push_back(leaf("val_paths", val));
+    }
     root.children.push_back(n);
   }
   for (const auto& m : p.models) {

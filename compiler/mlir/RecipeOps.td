@@ -117,7 +117,8 @@ def Recipe_DatasetOp : Recipe_Op<"dataset", [Recipe_RefUser]> {
   let description = [{
     `kind` is `text` (raw text, tokenized by `tokenizer`) or `shards` (pre-tokenized).
     `args` holds `paths` (an array of globs), `tokenizer` (`@name`) and `field` (JSON lines).
-    `split "val" 0.02` holds out 2% of the documents.
+    `split "val" 0.02` holds out 2% of the documents; `split "val" 0.0` with `val_paths`
+    (an array of globs) in `args` reads the val split from those files instead.
 
     ```mlir
     recipe.dataset @web = "text" {paths = ["data/web/*.txt"], tokenizer = @gpt2} split "val" 2.000000e-02
@@ -226,8 +227,10 @@ def Recipe_TrainConfigOp : Recipe_Op<"train_config", [Recipe_RefUser]> {
     Produced by `resolve-train`: defaults filled in (micro_batch = batch, grad_clip 1.0,
     adamw betas (0.9, 0.95), eps 1e-8, weight_decay 0, constant schedule, fp32, seed 0),
     `batch N tokens` turned into sequences, `min_lr = 10%` into an absolute rate. `warmup`
-    and `decay` are quantities that `resolve-durations` turns into steps; `total_steps` is set
-    by `assign-phase-ranges` when the run's length is known (-1 otherwise). The location is a
+    and `decay` are quantities that `resolve-durations` turns into steps; `total` is the run's
+    length as written (`total 30k steps`), which `resolve-durations` turns into steps where
+    it can (not epochs); `total_steps` is set by `assign-phase-ranges` when the run's length
+    is known (-1 otherwise). The location is a
     fused location whose `NameLoc`s say where each setting was written.
 
     ```mlir
@@ -244,7 +247,8 @@ def Recipe_TrainConfigOp : Recipe_Op<"train_config", [Recipe_RefUser]> {
                        F64Attr:$beta2, F64Attr:$eps, F64Attr:$weight_decay, F64Attr:$grad_clip,
                        StrAttr:$schedule, Recipe_QuantityAttr:$warmup, F64Attr:$min_lr,
                        OptionalAttr<Recipe_QuantityAttr>:$decay, StrAttr:$precision,
-                       I64Attr:$seed, OptionalAttr<StrAttr>:$init_from, I64Attr:$total_steps);
+                       I64Attr:$seed, OptionalAttr<StrAttr>:$init_from,
+                       OptionalAttr<Recipe_QuantityAttr>:$total, I64Attr:$total_steps);
   let assemblyFormat = [{
     $model `seq_len` $seq_len `batch` $batch_seqs `micro_batch` $micro_batch
     `optimizer` $optimizer `(` `lr` `=` $lr `,` `betas` `=` `(` $beta1 `,` $beta2 `)` `,`
@@ -252,7 +256,8 @@ def Recipe_TrainConfigOp : Recipe_Op<"train_config", [Recipe_RefUser]> {
     `grad_clip` $grad_clip
     `schedule` $schedule `(` `warmup` `=` qualified($warmup) `,` `min_lr` `=` $min_lr
         (`,` `decay` `=` qualified($decay)^)? `)`
-    `precision` $precision `seed` $seed (`init_from` $init_from^)? `total_steps` $total_steps
+    `precision` $precision `seed` $seed (`init_from` $init_from^)? (`total` qualified($total)^)?
+    `total_steps` $total_steps
     attr-dict
   }];
   let hasVerifier = 1;

@@ -85,6 +85,26 @@ class SyntaxErrors : public antlr4::BaseErrorListener {
       return;
     }
 
+    // `phase x for { ... }`: the length is missing, whatever ANTLR's recovery expected.
+    if (offending && offending->getTokenIndex() > 0) {
+      antlr4::Token* prev = nullptr;
+      auto* tokens = parser->getTokenStream();
+      for (size_t i = offending->getTokenIndex(); i-- > 0;) {
+        antlr4::Token* t = tokens->get(i);
+        if (t->getChannel() == antlr4::Token::DEFAULT_CHANNEL) { prev = t; break; }
+      }
+      if (prev && (prev->getType() == P::FOR || prev->getType() == P::UNTIL) &&
+          offending->getType() != P::NUMBER && offending->getType() != P::ID) {
+        bool isFor = prev->getType() == P::FOR;
+        auto& d = diags_.error("E0300", std::string("expected a length after `") + prev->getText() + "`" +
+                                            (isFor ? ": `for 1 epoch`, `for 2k steps`, `for 10%` or `for rest`"
+                                                   : ": `until 30k steps` or `until 92.5B tokens`"),
+                               at, "the phase's length is missing");
+        d.help = isFor ? "write `for 1 epoch` before the `{`" : "write `until 30k steps` before the `{`";
+        return;
+      }
+    }
+
     antlr4::misc::IntervalSet expected;
     try {
       expected = parser->getExpectedTokens();
@@ -219,6 +239,15 @@ class Builder {
     return e;
   }
 
+  // A constant's name where a quantity may stand (`for learn_len`, `every eval_every`).
+  ast::ExprPtr name(P::DottedContext* ctx) const {
+    auto e = std::make_unique<ast::Expr>();
+    e->range = range(ctx);
+    e->kind = ast::Expr::Kind::Name;
+    e->text = ident(ctx).name;
+    return e;
+  }
+
   ast::ExprPtr quantity(P::QuantityContext* ctx) const {
     auto e = std::make_unique<ast::Expr>();
     e->range = range(ctx);
@@ -290,6 +319,7 @@ class Builder {
     ast::Interval iv;
     iv.range = range(ctx);
     if (auto* q = dynamic_cast<P::EveryQuantityContext*>(ctx)) iv.quantity = quantity(q->quantity());
+    else if (auto* n = dynamic_cast<P::EveryNameContext*>(ctx)) iv.quantity = name(n->dotted());
     else iv.epoch = true;
     return iv;
   }
@@ -359,8 +389,12 @@ class Builder {
       it.dataset->name = ident(c->ident());
       it.dataset->source = call(c->call());
       it.dataset->range = it.range;
-      if (auto* s = c->splitClause())
-        it.dataset->split = ast::SplitClause{ident(s->ident()), quantity(s->quantity()), range(s)};
+      if (auto* s = c->splitClause()) {
+        ast::SplitClause sc{ident(s->ident()), nullptr, std::nullopt, {}, range(s)};
+        if (s->quantity()) sc.fraction = quantity(s->quantity());
+        if (s->STRING()) { sc.path = unescape(s->STRING()->getText()); sc.pathRange = range(s->STRING()); }
+        it.dataset->split = std::move(sc);
+      }
     } else if (auto* c = dynamic_cast<P::MixtureItemContext*>(ctx)) {
       it.kind = K::Mixture;
       it.mixture = std::make_unique<ast::MixtureDecl>(ast::MixtureDecl{ident(c->ident()), object(c->object()), it.range});
@@ -386,10 +420,10 @@ class Builder {
       d.range = range(c->duration());
       if (auto* f = dynamic_cast<P::ForDurationContext*>(c->duration())) {
         d.kind = ast::Duration::Kind::For;
-        d.quantity = quantity(f->quantity());
+        d.quantity = f->quantity() ? quantity(f->quantity()) : name(f->dotted());
       } else if (auto* u = dynamic_cast<P::UntilDurationContext*>(c->duration())) {
         d.kind = ast::Duration::Kind::Until;
-        d.quantity = quantity(u->quantity());
+        d.quantity = u->quantity() ? quantity(u->quantity()) : name(u->dotted());
       } else {
         d.kind = ast::Duration::Kind::Rest;
       }

@@ -153,7 +153,9 @@ void Checker::missingFile(const std::string& pattern, const diag::SourceRange& a
     std::string label = "nothing here (relative paths resolve from the working directory)";
     auto& d = opt_.missingFilesAreErrors ? d_.error("E0401", msg, at, label) : d_.warning("W0401", msg, at, label);
     if (!opt_.missingFilesAreErrors) d.notes.push_back("`recipec run` stops with an error if it is still missing then");
-    d.help = "run `scripts/setup.sh` to build the default corpus and tokenizers";
+    d.help = std::string(what) == "weights file"
+                 ? "produce it with an earlier `recipec run --run-dir DIR` (DIR/model.safetensors)"
+                 : "run `scripts/setup.sh` to build the default corpus and tokenizers";
   }
 }
 
@@ -299,6 +301,10 @@ void Checker::checkDataset(const ast::DatasetDecl& ds) {
   if (ds.split) {
     if (ds.split->split.name != "val")
       unknown("split", ds.split->split.name, ds.split->split.range, {"val"}, "E0206");
+    if (ds.split->path) {
+      missingFile(*ds.split->path, ds.split->pathRange, "val split pattern");
+      return;
+    }
     const Expr& q = *ds.split->fraction;
     if (q.kind != K::Quantity || q.unit != "percent") {
       d_.error("E0300", "a split needs a percentage", q.range, "missing `%`").help =

@@ -13,7 +13,7 @@ using K = ast::Expr::Kind;
 
 namespace {
 const std::vector<std::string> kTrainKeys{"model", "seq_len", "batch", "micro_batch", "optimizer",
-                                          "schedule", "precision", "seed", "grad_clip", "init"};
+                                          "schedule", "precision", "seed", "grad_clip", "init", "total"};
 const std::vector<std::string> kActions{"mix", "order", "record", "subnet", "reweight", "set",
                                         "focus", "drop", "review", "stop", "checkpoint"};
 const std::vector<std::string> kMetrics{"loss", "ppl", "val.ppl", "grad_norm", "step", "tokens"};
@@ -73,6 +73,8 @@ void Checker::checkTrain() {
     } else if (key == "precision") {
       if (auto w = word(v, what); w && *w != "fp32" && *w != "bf16")
         unknown("precision", *w, v->range, {"fp32", "bf16"}, "E0206");
+    } else if (key == "total") {
+      checkTotal(*v);
     } else if (key == "init") {
       if (!st.from) d_.error("E0100", "write `init from \"weights.safetensors\"`", st.range);
       if (auto s = string(v, "`init from`")) missingFile(*s, v->range, "weights file");
@@ -177,37 +179,96 @@ void Checker::checkTrain() {
   }
 }
 
+// `total 30k steps`, `total 92.5B tokens`, `total 3 epochs`: the run's length.
+void Checker::checkTotal(const Expr& e) {
+  const Expr* q = resolve(&e);
+  if (!q) return;
+  if (q->kind == K::Number) {
+    auto& d = d_.error("E0300", "`total " + ast::printExpr(*q) + "` has no unit", e.range, "steps, tokens or epochs?");
+    d.help = "write `total " + ast::printExpr(*q) + " steps`";
+  } else if (q->kind != K::Quantity) {
+    typeError(&e, "`total`", "a length like `30k steps`");
+  } else if (q->unit != "steps" && q->unit != "tokens" && q->unit != "epochs") {
+    d_.error("E0301", "the run's `total` cannot be measured in " + q->unit, e.range)
+        .help = "the run lasts steps, tokens or epochs: `total 30k steps`";
+  } else if (q->number <= 0) {
+    d_.error("E0312", "`total` is " + ast::printExpr(*q) + " (need > 0)", e.range);
+  }
+}
+
+// A length written as a constant's name (`for learn_len`, `every eval_every`): its value, or
+// null after reporting a name that is not a constant. `q` keeps the written range for messages.
+const Expr* Checker::lengthValue(const Expr& written) {
+  if (written.kind != K::Name) return &written;
+  const Expr* r = resolve(&written);
+  if (!r) return nullptr;  // a cycle, reported by checkLets
+  if (r->kind == K::Name) {
+    unknown("constant", r->text, r->range, keys(s_.lets));
+    return nullptr;
+  }
+  return r;
+}
+
 void Checker::checkInterval(const ast::Interval& iv, const char* what) {
   if (iv.epoch) return;
-  const Expr& q = *iv.quantity;
+  const Expr* resolved = lengthValue(*iv.quantity);
+  if (!resolved) return;
+  const Expr& q = *resolved;
+  if (q.kind != K::Number && q.kind != K::Quantity) {
+    typeError(iv.quantity.get(), what, "an interval like `2k steps`");
+    return;
+  }
+  // Through a constant: point at the use, and show the value.
+  const diag::SourceRange at = iv.quantity->range;
+  auto viaConstant = [&](diag::Diagnostic& d) {
+    if (&q != iv.quantity.get()) d.secondary.push_back({q.range, "the value of `" + iv.quantity->text + "`"});
+  };
   if (q.kind == K::Number) {
-    auto& d = d_.error("E0300", std::string(what) + " `every " + q.text + "` has no unit", q.range, "steps, tokens or epochs?");
-    d.help = "write `every " + q.text + " steps`";
+    auto& d = d_.error("E0300", std::string(what) + " `every " + q.text + "` has no unit", at, "steps, tokens or epochs?");
+    d.help = &q != iv.quantity.get() ? "give the constant a unit: `let " + iv.quantity->text + " = " + q.text + " steps`"
+                                     : "write `every " + q.text + " steps`";
+    viaConstant(d);
   } else if (q.unit != "steps" && q.unit != "tokens" && q.unit != "epochs") {
-    d_.error("E0301", std::string(what) + " cannot repeat every " + ast::printExpr(q), q.range)
-        .help = "intervals are counted in steps, tokens or epochs";
+    auto& d = d_.error("E0301", std::string(what) + " cannot repeat every " + ast::printExpr(q), at);
+    d.help = "intervals are counted in steps, tokens or epochs";
+    viaConstant(d);
   } else if (q.number <= 0) {
-    d_.error("E0312", std::string(what) + " interval is " + ast::printExpr(q) + " (need > 0)", q.range);
+    viaConstant(d_.error("E0312", std::string(what) + " interval is " + ast::printExpr(q) + " (need > 0)", at));
   }
 }
 
 void Checker::checkDuration(const ast::Duration& d) {
   if (d.kind == ast::Duration::Kind::Rest) return;
-  const Expr& q = *d.quantity;
+  const Expr* resolved = lengthValue(*d.quantity);
+  if (!resolved) return;
+  const Expr& q = *resolved;
+  if (q.kind != K::Number && q.kind != K::Quantity) {
+    typeError(d.quantity.get(), "a phase length", "a length like `1 epoch`");
+    return;
+  }
+  // Through a constant: point at the use, and show the value.
+  const diag::SourceRange at = d.quantity->range;
+  const bool constant = &q != d.quantity.get();
+  auto viaConstant = [&](diag::Diagnostic& e) {
+    if (constant) e.secondary.push_back({q.range, "the value of `" + d.quantity->text + "`"});
+  };
   const char* word = d.kind == ast::Duration::Kind::For ? "for" : "until";
   if (q.kind == K::Number) {
-    auto& e = d_.error("E0300", std::string("phase length `") + word + " " + q.text + "` has no unit", q.range,
-                       "steps, tokens or epochs?");
-    e.help = std::string("write `") + word + " " + q.text + " steps`";
+    auto& e = d_.error("E0300", std::string("phase length `") + word + " " + (constant ? d.quantity->text : q.text) +
+                                    "` has no unit", at, "steps, tokens or epochs?");
+    e.help = constant ? "give the constant a unit: `let " + d.quantity->text + " = " + q.text + " steps`"
+                      : std::string("write `") + word + " " + q.text + " steps`";
+    viaConstant(e);
   } else if (q.unit == "sigma") {
-    d_.error("E0301", "a phase cannot last " + ast::printExpr(q), q.range, "`sigma` measures spread, not time")
-        .help = "phases last steps, tokens, epochs or a % of the run";
+    auto& e = d_.error("E0301", "a phase cannot last " + ast::printExpr(q), at, "`sigma` measures spread, not time");
+    e.help = "phases last steps, tokens, epochs or a % of the run";
+    viaConstant(e);
   } else if (d.kind == ast::Duration::Kind::Until && q.unit != "steps" && q.unit != "tokens") {
-    d_.error("E0301", "`until` needs an absolute point in steps or tokens, not " + q.unit, q.range);
+    viaConstant(d_.error("E0301", "`until` needs an absolute point in steps or tokens, not " + q.unit, at));
   } else if (q.number <= 0) {
-    d_.error("E0312", "phase length is " + ast::printExpr(q) + " (need > 0)", q.range);
+    viaConstant(d_.error("E0312", "phase length is " + ast::printExpr(q) + " (need > 0)", at));
   } else if (q.unit == "percent" && q.number > 100) {
-    d_.error("E0312", "phase length of " + fmtNumber(q.number) + "% is more than the whole run", q.range);
+    viaConstant(d_.error("E0312", "phase length of " + fmtNumber(q.number) + "% is more than the whole run", at));
   }
 }
 
@@ -230,9 +291,20 @@ void Checker::checkPhases() {
       d.secondary.push_back({rest->duration.range, "`" + rest->name.name + "` already takes the rest of the run"});
       d.help = "move `" + ph->name.name + "` before `" + rest->name.name + "`, or give `" + rest->name.name + "` a length";
     }
-    if (ph->duration.kind == ast::Duration::Kind::Rest && !rest) rest = ph;
-    if (ph->duration.quantity && ph->duration.quantity->unit == "percent") {
-      percent += ph->duration.quantity->number;
+    if (ph->duration.kind == ast::Duration::Kind::Rest && !rest) {
+      rest = ph;
+      // A `rest` phase ends where the run does, and only `total` says where that is.
+      if (s_.trainDecl && !s_.train.count("total")) {
+        auto& d = d_.error("E0380", "phase `" + ph->name.name + "` runs for the `rest`, but the run has no length",
+                           ph->duration.range, "needs the run's `total`");
+        d.notes.push_back("the run's length is given by `total` in the train block; the phases before a `rest` "
+                          "phase do not say where the run ends");
+        d.help = "add `total 30k steps` to the train block";
+      }
+    }
+    const Expr* len = ph->duration.quantity ? resolve(ph->duration.quantity.get()) : nullptr;
+    if (len && len->kind == K::Quantity && len->unit == "percent") {
+      percent += len->number;
       if (percent > 100 + 1e-9)
         d_.error("E0312", "phases given in % add up to " + fmtNumber(percent) + "% of the run (need <= 100%)",
                  ph->duration.range);

@@ -36,6 +36,8 @@ class Checker {
                  bool tableBefore);
   void checkCondition(const ast::Condition& c, const char* context, bool perBlock);
   void checkEvent(const ast::EventDecl& e);
+  void checkTotal(const ast::Expr& e);
+  const ast::Expr* lengthValue(const ast::Expr& written);
   void checkInterval(const ast::Interval& iv, const char* what);
   void checkDuration(const ast::Duration& d);
 

@@ -112,6 +112,9 @@ struct Dataset {
   std::string tokenizer;              // text datasets: tokenizer name
   std::string json_field;             // text datasets of JSON lines: the field to read
   double val_fraction = 0;            // `split val 2%` -> 0.02, by document
+  // `split val "data/x/val/*.jsonl"`: globs (relative to `base_dir`) whose documents are all
+  // the val split, the `paths` then being all training data. Empty: use val_fraction.
+  std::vector<std::string> val_paths;
 };
 
 struct Model {
@@ -142,6 +145,10 @@ struct Schedule {
   // multiplies it by total_steps (rounding up). 0 when the steps are given.
   double warmup_fraction = 0;
   double decay_fraction = 0;
+  // `total 3 epochs`: the run's length when the compiler could not turn it into steps
+  // (epochs); the runtime sets total_steps from it, an epoch being one pass over the first
+  // phase's mixture. Absent otherwise (a total in steps or tokens is already total_steps).
+  std::optional<Quantity> total;
 };
 
 struct Train {
@@ -280,10 +287,12 @@ inline void from_json(const nlohmann::json& j, Tokenizer& v) {
 inline void to_json(nlohmann::json& j, const Dataset& v) {
   RECIPEC_JSON_PUT(name) RECIPEC_JSON_PUT(kind) RECIPEC_JSON_PUT(paths)
   RECIPEC_JSON_PUT(tokenizer) RECIPEC_JSON_PUT(json_field) RECIPEC_JSON_PUT(val_fraction)
+  if (!v.val_paths.empty()) j["val_paths"] = v.val_paths;
 }
 inline void from_json(const nlohmann::json& j, Dataset& v) {
   RECIPEC_JSON_GET(name) RECIPEC_JSON_GET(kind) RECIPEC_JSON_GET(paths)
   RECIPEC_JSON_GET(tokenizer) RECIPEC_JSON_GET(json_field) RECIPEC_JSON_GET(val_fraction)
+  RECIPEC_JSON_GET(val_paths)
 }
 inline void to_json(nlohmann::json& j, const Model& v) {
   RECIPEC_JSON_PUT(name) RECIPEC_JSON_PUT(arch) RECIPEC_JSON_PUT(preset)
@@ -313,11 +322,13 @@ inline void to_json(nlohmann::json& j, const Schedule& v) {
   RECIPEC_JSON_PUT(kind) RECIPEC_JSON_PUT(warmup_steps) RECIPEC_JSON_PUT(min_lr)
   RECIPEC_JSON_PUT(decay_steps) RECIPEC_JSON_PUT(total_steps)
   RECIPEC_JSON_PUT(warmup_fraction) RECIPEC_JSON_PUT(decay_fraction)
+  if (v.total) j["total"] = *v.total;
 }
 inline void from_json(const nlohmann::json& j, Schedule& v) {
   RECIPEC_JSON_GET(kind) RECIPEC_JSON_GET(warmup_steps) RECIPEC_JSON_GET(min_lr)
   RECIPEC_JSON_GET(decay_steps) RECIPEC_JSON_GET(total_steps)
   RECIPEC_JSON_GET(warmup_fraction) RECIPEC_JSON_GET(decay_fraction)
+  RECIPEC_JSON_GET(total)
 }
 inline void to_json(nlohmann::json& j, const Train& v) {
   RECIPEC_JSON_PUT(model) RECIPEC_JSON_PUT(seq_len) RECIPEC_JSON_PUT(batch_seqs)

@@ -64,6 +64,7 @@ train {
   schedule cosine(warmup = 200 steps, min_lr = 10%)
   precision fp32
   seed 1337
+  total 100B tokens
 }
 phase learn for 1 epoch { mix base; record ppl per block }
 phase focus for 2 epochs {

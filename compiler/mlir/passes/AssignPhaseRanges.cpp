@@ -3,7 +3,8 @@
 // Needs resolve-durations. Writes start_step/end_step on every phase whose range is known
 // (see Timeline.h) and the run's total steps on the train config when the whole run is
 // known; what stays symbolic keeps no attribute and the runtime resolves it. Fails when an
-// `until` point lies at or before the step its phase starts at.
+// `until` point lies at or before the step its phase starts at, or a phase ends past the
+// train block's `total`.
 #include "compiler/mlir/Passes.h"
 #include "compiler/mlir/passes/PassUtil.h"
 #include "compiler/mlir/passes/Timeline.h"
@@ -31,6 +32,14 @@ void AssignPhaseRangesPass::runOnOperation() {
       p.emitError() << "phase " << quoted(p.getName()) << " ends at step " << *span.end << " ("
                     << (p.getKind() == DurationKind::Until ? "until " : "for ") << quantityText(p.getLengthAttr())
                     << ") but starts at step " << *span.start;
+      ok = false;
+      continue;
+    }
+    if (TrainConfigOp train = trainConfig(module); train && train.getTotalAttr() && t.total && span.end &&
+                                                    *span.end > *t.total) {
+      p.emitError() << "phase " << quoted(p.getName()) << " ends at step " << *span.end
+                    << ", past the run's total of " << *t.total << " steps (total "
+                    << quantityText(train.getTotalAttr()) << ")";
       ok = false;
       continue;
     }

@@ -5,13 +5,16 @@
 //   tokens   ceil(tokens / (batch_seqs x seq_len));
 //   epochs   stays symbolic (-1): an epoch's length depends on the data's block count,
 //            which only the runtime has (and a phase after it starts at a symbolic step);
-//   percent  phase lengths: of the whole run, known when every other phase is a `for` of
+//   percent  phase lengths: of the whole run, known when the train block gives `total` in
+//            steps or tokens, or when every other phase is a `for` of
 //            known length (total = fixed / (1 - percent/100)) or when an `until` fixes the
 //            run's end (total = its point + the fixed phases after it); rule intervals: of the
 //            enclosing phase; evaluation/checkpoint intervals, warmup and decay: of the run;
 //            each only when that length is known.
-// Also resolves count thresholds (`when step > 10k steps`). Rounds up, like the runtime
-// (runtime/train/Timeline.cpp), so both halves agree on every boundary.
+// `total` itself resolves like a length (steps, tokens; epochs stay symbolic), and a `rest`
+// phase then ends at it (see Timeline.h). Also resolves count thresholds (`when step > 10k
+// steps`). Rounds up, like the runtime (runtime/train/Timeline.cpp), so both halves agree on
+// every boundary.
 #include <cmath>
 
 #include "compiler/mlir/Passes.h"
@@ -79,6 +82,14 @@ void ResolveDurationsPass::runOnOperation() {
   Resolver r(module);
   auto phases = llvm::to_vector(module.getBody()->getOps<PhaseOp>());
 
+  // `total 30k steps` gives the run's length outright (not `total 3 epochs`: the runtime).
+  std::optional<int64_t> given;
+  if (TrainConfigOp train = trainConfig(module))
+    if (QuantityAttr total = train.getTotalAttr()) {
+      train.setTotalAttr(r.fixed(total));
+      if (train.getTotalAttr().isResolved()) given = train.getTotalAttr().getSteps();
+    }
+
   // Phase lengths in steps and tokens, then percentages of a run whose other phases are fixed.
   double fixedSteps = 0, percent = 0;
   bool othersFixed = true;
@@ -91,7 +102,8 @@ void ResolveDurationsPass::runOnOperation() {
   }
   if (percent > 0) {
     std::optional<int64_t> total;
-    if (percent < 100 && othersFixed && fixedSteps > 0) total = ceilSteps(fixedSteps / (1 - percent / 100));
+    if (given) total = given;
+    else if (percent < 100 && othersFixed && fixedSteps > 0) total = ceilSteps(fixedSteps / (1 - percent / 100));
     else total = untilTotal(phases);
     if (total)
       for (PhaseOp p : phases)

@@ -3,8 +3,8 @@
 // Needs constants inlined. Reads each recipe.setting and fills what the recipe left out with
 // the defaults the plan then records (docs/plan.md): micro_batch = batch, grad_clip 1.0,
 // adamw betas (0.9, 0.95), eps 1e-8, weight_decay 0, schedule constant with no warmup,
-// min_lr 0, wsd decay 10% of the run, precision fp32, seed 0. `batch 64k tokens` becomes
-// sequences (it must divide by seq_len); `min_lr = 10%` becomes 10% of lr. A module without a
+// min_lr 0, wsd decay 10% of the run, precision fp32, seed 0, no `total` (the phases say how
+// long the run is). `batch 64k tokens` becomes sequences (it must divide by seq_len); `min_lr = 10%` becomes 10% of lr. A module without a
 // train block (a library of presets) passes through unchanged; plan emission requires one.
 #include <cmath>
 #include <cstdio>
@@ -184,12 +184,19 @@ LogicalResult resolve(TrainOp train) {
     if (!init) return i.emitError() << "`init from` needs a file name, found " << valueText(i.getValue());
   }
 
+  QuantityAttr total;
+  if (SettingOp t = r.setting("total")) {
+    total = llvm::dyn_cast<QuantityAttr>(t.getValue());
+    if (!total || (total.getUnit() != "steps" && total.getUnit() != "tokens" && total.getUnit() != "epochs"))
+      return t.emitError() << "`total` needs steps, tokens or epochs, found " << valueText(t.getValue());
+  }
+
   auto config = b.create<TrainConfigOp>(
       withPartLocs(train.getLoc(), r.parts()), model, b.getI64IntegerAttr(*seqLen), b.getI64IntegerAttr(batch),
       b.getI64IntegerAttr(*micro), b.getStringAttr(opt->getCallee().getValue()), f64(ctx, *lr), f64(ctx, beta1),
       f64(ctx, beta2), f64(ctx, *eps), f64(ctx, *wd), f64(ctx, gradClip), b.getStringAttr(kind), *warmup,
       f64(ctx, minLr), *decay, b.getStringAttr(precision), b.getI64IntegerAttr(*seed), init,
-      b.getI64IntegerAttr(-1));
+      total, b.getI64IntegerAttr(-1));
   (void)config;
   train.erase();
   return success();

@@ -158,6 +158,13 @@ TEST(FmtLayout, CanonicalSpacing) {
   EXPECT_EQ(fmtOk("phase p for 1 epoch { stop when val . ppl ( web . val ) <= 20 }"),
             "phase p for 1 epoch {\n  stop when val.ppl(web.val) <= 20\n}\n");
   EXPECT_EQ(fmtOk("on nan : rollback"), "on nan: rollback\n");
+  // Lengths from constants, the run's total, a val split from its own files.
+  EXPECT_EQ(fmtOk("phase learn for  learn_len { review every  n }"),
+            "phase learn for learn_len {\n  review every n\n}\n");
+  EXPECT_EQ(fmtOk("train { total 30k  steps }"), "train {\n  total 30k steps\n}\n");
+  EXPECT_EQ(fmtOk("dataset d = text(\"a/*.txt\", tokenizer = t) split val  \"v/*.txt\""),
+            "dataset d = text(\"a/*.txt\", tokenizer = t) split val \"v/*.txt\"\n");
+  expectFaithful("phase a until stop_at { mix base }\nevaluate ppl on web.val every eval_every\ncheckpoint every 1k steps\n");
   EXPECT_EQ(fmtOk("phase p for 1 epoch { mix { a: 0.2->0.6 } }"), "phase p for 1 epoch {\n  mix { a: 0.2 -> 0.6 }\n}\n");
 }
 
@@ -225,8 +232,10 @@ TEST(FmtLayout, OutputEndsWithOneNewlineAndUsesLf) {
 TEST(FmtRefuses, SyntaxErrorsWithDiagnostics) {
   std::string errors;
   EXPECT_FALSE(formatText("bad.recipe", "phase x for { }\n", &errors).has_value());
-  EXPECT_NE(errors.find("error[E0100]"), std::string::npos) << errors;
+  EXPECT_NE(errors.find("error[E0300]: expected a length after `for`"), std::string::npos) << errors;
   EXPECT_NE(errors.find("bad.recipe:1:13"), std::string::npos) << errors;
+  EXPECT_FALSE(formatText("bad.recipe", "mixture m = { a 1 }\n", &errors).has_value());
+  EXPECT_NE(errors.find("error[E0100]"), std::string::npos) << errors;
   EXPECT_FALSE(formatText("bad.recipe", "let s = \"open\n", &errors).has_value());
   EXPECT_NE(errors.find("E0102"), std::string::npos) << errors;
 }
@@ -299,7 +308,7 @@ TEST_F(FmtCli, RefusesABrokenFileAndLeavesItAlone) {
   std::string f = write("broken.recipe", "phase x for { }\n");
   CliResult r = recipec("--write '" + f + "'");
   EXPECT_EQ(r.code, 1);
-  EXPECT_NE(r.err.find("error[E0100]"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("error[E0300]"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("could not format"), std::string::npos) << r.err;
   EXPECT_EQ(readAll(f), "phase x for { }\n");
 }

@@ -172,6 +172,114 @@ TEST(Plan, EpochsStaySymbolic) {
   EXPECT_EQ(p.train.schedule.total_steps, -1);
 }
 
+// A small recipe with the given train-block tail and phases (steps of 4 x 64 = 256 tokens).
+static std::string gapsRecipe(const std::string& trainTail, const std::string& rest) {
+  return "recipe \"t\"\ntokenizer tok = bytes()\n"
+         "dataset web = text(\"d/*.txt\", tokenizer = tok) split val 10%\n"
+         "model net = gpt2 { layers: 2, d_model: 64, heads: 4, vocab: 257, ctx: 128 }\n"
+         "train { model net; seq_len 64; batch 4; optimizer adamw(lr = 1e-3); schedule cosine(warmup = 10%) " +
+         trainTail + " }\n" + rest;
+}
+
+TEST(Plan, TotalGivesRestItsEnd) {
+  RecipeDir dir;
+  // `rest` after fixed phases: total minus them.
+  plan::Plan a = planOf(dir.write("a.recipe", gapsRecipe("total 3k steps",
+      "phase warm for 500 steps { mix web }\nphase main for rest { mix web }\n")));
+  ASSERT_EQ(a.phases.size(), 2u);
+  EXPECT_EQ(a.phases[1].start_step, 500);
+  EXPECT_EQ(a.phases[1].end_step, 3000);
+  EXPECT_EQ(a.train.schedule.total_steps, 3000);
+  EXPECT_EQ(a.train.schedule.warmup_steps, 300);  // 10% of the total
+  EXPECT_FALSE(a.train.schedule.total);
+
+  // `rest` after an `until`: the total minus that point; tokens turn into steps.
+  plan::Plan b = planOf(dir.write("b.recipe", gapsRecipe("total 2.56M tokens",
+      "phase warm until 1k steps { mix web }\nphase main for rest { mix web }\n")));
+  EXPECT_EQ(b.phases[1].start_step, 1000);
+  EXPECT_EQ(b.phases[1].end_step, 10000);  // 2.56M / 256
+  EXPECT_EQ(b.train.schedule.total_steps, 10000);
+
+  // `rest` after an epoch-long phase: starts at run time, ends at the total.
+  plan::Plan c = planOf(dir.write("c.recipe", gapsRecipe("total 5k steps",
+      "phase learn for 1 epoch { mix web }\nphase main for rest { mix web }\n")));
+  EXPECT_EQ(c.phases[1].start_step, -1);
+  EXPECT_EQ(c.phases[1].end_step, 5000);
+  EXPECT_EQ(c.train.schedule.total_steps, 5000);
+
+  // `for N%` is N% of the total.
+  plan::Plan d = planOf(dir.write("d.recipe", gapsRecipe("total 4k steps",
+      "phase a for 25% { mix web }\nphase b for 1 epoch { mix web }\nphase c for rest { mix web }\n")));
+  EXPECT_EQ(d.phases[0].end_step, 1000);
+  EXPECT_EQ(d.phases[2].end_step, 4000);
+
+  // `total 3 epochs` stays symbolic for the runtime.
+  plan::Plan e = planOf(dir.write("e.recipe", gapsRecipe("total 3 epochs",
+      "phase a for 100 steps { mix web }\nphase b for rest { mix web }\n")));
+  EXPECT_EQ(e.train.schedule.total_steps, -1);
+  ASSERT_TRUE(e.train.schedule.total);
+  EXPECT_EQ(e.train.schedule.total->unit, "epochs");
+  EXPECT_EQ(e.train.schedule.total->value, 3);
+}
+
+TEST(Plan, PhasesMayNotRunPastTheTotal) {
+  RecipeDir dir;
+  sema::Program program;
+  plan::Plan p;
+  ASSERT_TRUE(program.load(dir.write("a.recipe", gapsRecipe("total 1k steps", "phase a for 2k steps { mix web }\n"))));
+  ASSERT_TRUE(sema::check(program, sema::CheckOptions{false}));
+  EXPECT_FALSE(compileToPlan(program, p));
+  EXPECT_NE(program.diags().render(false).find("past the run's total of 1000 steps"), std::string::npos)
+      << program.diags().render(false);
+}
+
+TEST(Plan, ConstantsInLengthsAndIntervals) {
+  RecipeDir dir;
+  std::string text = gapsRecipe("",
+      "let warm_len = 300 steps\nlet every_n = 50 steps\nlet until_n = 1k steps\n"
+      "phase warm for warm_len { mix web; review every every_n }\nphase main until until_n { mix web }\n"
+      "evaluate ppl on web.val every every_n\n");
+  plan::Plan p = planOf(dir.write("a.recipe", text));
+  ASSERT_EQ(p.phases.size(), 2u);
+  EXPECT_EQ(p.phases[0].end_step, 300);
+  ASSERT_TRUE(p.phases[0].rules[1].every);
+  EXPECT_EQ(p.phases[0].rules[1].every->steps, 50);
+  EXPECT_EQ(p.phases[1].end_step, 1000);
+  ASSERT_EQ(p.evaluations.size(), 1u);
+  EXPECT_EQ(p.evaluations[0].every.steps, 50);
+  // --set reaches a length too.
+  plan::Plan q = planOf(dir.write("b.recipe", text), {"warm_len=400 steps"});
+  EXPECT_EQ(q.phases[0].end_step, 400);
+}
+
+TEST(Plan, LetsOfPercentsAndDatasetsWorkWhereLiteralsDo) {
+  RecipeDir dir;
+  plan::Plan p = planOf(dir.write("a.recipe", gapsRecipe("",
+      "let h = 50%\nlet d = web\nphase a for 10 steps { mix d; subnet { heads: h } }\n")));
+  ASSERT_EQ(p.phases.size(), 1u);
+  ASSERT_EQ(p.phases[0].rules.size(), 2u);
+  ASSERT_EQ(p.phases[0].rules[0].action.mixture.size(), 1u);
+  EXPECT_EQ(p.phases[0].rules[0].action.mixture[0].dataset, "web");
+  EXPECT_EQ(p.phases[0].rules[1].action.params.at("heads"), 0.5);
+}
+
+TEST(Plan, ValSplitFromItsOwnFiles) {
+  RecipeDir dir;
+  plan::Plan p = planOf(dir.write("a.recipe",
+      "recipe \"t\"\ntokenizer tok = bytes()\n"
+      "dataset web = text(\"d/train/*.jsonl\", tokenizer = tok, field = \"text\") split val \"d/val/*.jsonl\"\n"
+      "model net = gpt2 { layers: 2, d_model: 64, heads: 4, vocab: 257, ctx: 128 }\n"
+      "train { model net; seq_len 64; batch 4; optimizer adamw(lr = 1e-3) }\n"
+      "phase a for 10 steps { mix web }\nevaluate ppl on web.val every 5 steps\n"));
+  ASSERT_EQ(p.datasets.size(), 1u);
+  EXPECT_EQ(p.datasets[0].val_fraction, 0.0);
+  ASSERT_EQ(p.datasets[0].val_paths.size(), 1u);
+  EXPECT_EQ(p.datasets[0].val_paths[0], "d/val/*.jsonl");
+  // ... and back through JSON.
+  plan::Plan back = nlohmann::json(p).get<plan::Plan>();
+  EXPECT_EQ(back.datasets[0].val_paths, p.datasets[0].val_paths);
+}
+
 TEST(Plan, MixturesAreNormalisedAndFlattened) {
   plan::Plan p = planOf(kSource + "/tests/compiler/mlir/inputs/mixtures.recipe");
   const auto& mix = p.phases[0].rules[0].action.mixture;

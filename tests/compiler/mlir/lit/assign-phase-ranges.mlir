@@ -43,3 +43,25 @@ recipe.phase @a for #recipe.qty<2000 steps> {
 // expected-error @+1 {{phase `b` ends at step 1000 (until 1000 steps) but starts at step 2000}}
 recipe.phase @b until #recipe.qty<1000 steps> {
 }
+
+// -----
+
+// `total` (resolved) is the run's length: a `rest` phase ends at it, also after an `until`.
+// CHECK-LABEL: module
+// CHECK:       total #recipe.qty<3000 steps> total_steps 3000
+// CHECK:       recipe.phase @a until #recipe.qty<1000 steps> attributes {end_step = 1000 : i64, start_step = 0 : i64}
+// CHECK:       recipe.phase @b rest attributes {end_step = 3000 : i64, start_step = 1000 : i64}
+recipe.model @net = "gpt2" {layers = 1.0, d_model = 64.0, heads = 4.0}
+recipe.train_config @net seq_len 32 batch 8 micro_batch 8 optimizer "adamw"(lr = 1.0e-3, betas = (0.9, 0.95), eps = 1.0e-8, weight_decay = 0.0) grad_clip 1.0 schedule "constant"(warmup = #recipe.qty<0 steps>, min_lr = 0.0) precision "fp32" seed 0 total #recipe.qty<3000 steps> total_steps -1
+recipe.phase @a until #recipe.qty<1000 steps> {
+}
+recipe.phase @b rest {
+}
+
+// -----
+
+recipe.model @net = "gpt2" {layers = 1.0, d_model = 64.0, heads = 4.0}
+recipe.train_config @net seq_len 32 batch 8 micro_batch 8 optimizer "adamw"(lr = 1.0e-3, betas = (0.9, 0.95), eps = 1.0e-8, weight_decay = 0.0) grad_clip 1.0 schedule "constant"(warmup = #recipe.qty<0 steps>, min_lr = 0.0) precision "fp32" seed 0 total #recipe.qty<500 steps> total_steps -1
+// expected-error @+1 {{phase `a` ends at step 800, past the run's total of 500 steps (total 500 steps)}}
+recipe.phase @a for #recipe.qty<800 steps> {
+}

@@ -62,3 +62,23 @@ recipe.phase @b for #recipe.qty<10 percent> {
 }
 recipe.phase @c until #recipe.qty<256000 tokens> {
 }
+
+// -----
+
+// `total` in tokens becomes steps, and percentages are of it (256 tokens a step).
+// CHECK-LABEL: module
+// CHECK:       schedule "cosine"(warmup = #recipe.qty<5 percent = 150 steps>
+// CHECK-SAME:  total #recipe.qty<768000 tokens = 3000 steps>
+// CHECK:       recipe.phase @a for #recipe.qty<10 percent = 300 steps> {
+// CHECK:       recipe.phase @b for #recipe.qty<1 epochs> {
+// CHECK:       recipe.evaluate "ppl" on @d split "val" every #recipe.qty<50 percent = 1500 steps>
+recipe.dataset @d = "shards" {paths = ["d/*.bin"]} split "val" 0.1
+recipe.model @net = "gpt2" {layers = 1.0, d_model = 64.0, heads = 4.0}
+recipe.train_config @net seq_len 32 batch 8 micro_batch 8 optimizer "adamw"(lr = 1.0e-3, betas = (0.9, 0.95), eps = 1.0e-8, weight_decay = 0.0) grad_clip 1.0 schedule "cosine"(warmup = #recipe.qty<5 percent>, min_lr = 0.0) precision "fp32" seed 0 total #recipe.qty<768000 tokens> total_steps -1
+recipe.phase @a for #recipe.qty<10 percent> {
+}
+recipe.phase @b for #recipe.qty<1 epochs> {
+}
+recipe.phase @c rest {
+}
+recipe.evaluate "ppl" on @d split "val" every #recipe.qty<50 percent>

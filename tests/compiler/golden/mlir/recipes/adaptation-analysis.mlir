@@ -1,12 +1,12 @@
 module attributes {recipe.name = "adaptation-analysis", recipe.path = "recipes/adaptation-analysis.recipe"} {
   recipe.let @base = "runs/quickstart/model.safetensors"
   recipe.tokenizer @tok = "bytes" {}
-  recipe.dataset @chinese = "text" {field = "text", paths = ["data/corpus/chinese/train/*.jsonl"], tokenizer = @tok} split "val" 5.000000e-02
-  recipe.dataset @code = "text" {field = "text", paths = ["data/corpus/code/train/*.jsonl"], tokenizer = @tok} split "val" 5.000000e-02
-  recipe.dataset @english = "text" {field = "text", paths = ["data/corpus/english/train/*.jsonl"], tokenizer = @tok} split "val" 5.000000e-02
-  recipe.dataset @news = "text" {field = "text", paths = ["data/corpus/news/train/*.jsonl"], tokenizer = @tok} split "val" 5.000000e-02
-  recipe.dataset @qa = "text" {field = "text", paths = ["data/corpus/qa/train/*.jsonl"], tokenizer = @tok} split "val" 5.000000e-02
-  recipe.dataset @science = "text" {field = "text", paths = ["data/corpus/science/train/*.jsonl"], tokenizer = @tok} split "val" 5.000000e-02
+  recipe.dataset @chinese = "text" {field = "text", paths = ["data/corpus/chinese/train/*.jsonl"], tokenizer = @tok, val_paths = ["data/corpus/chinese/val/*.jsonl"]} split "val" 0.000000e+00
+  recipe.dataset @code = "text" {field = "text", paths = ["data/corpus/code/train/*.jsonl"], tokenizer = @tok, val_paths = ["data/corpus/code/val/*.jsonl"]} split "val" 0.000000e+00
+  recipe.dataset @english = "text" {field = "text", paths = ["data/corpus/english/train/*.jsonl"], tokenizer = @tok, val_paths = ["data/corpus/english/val/*.jsonl"]} split "val" 0.000000e+00
+  recipe.dataset @news = "text" {field = "text", paths = ["data/corpus/news/train/*.jsonl"], tokenizer = @tok, val_paths = ["data/corpus/news/val/*.jsonl"]} split "val" 0.000000e+00
+  recipe.dataset @qa = "text" {field = "text", paths = ["data/corpus/qa/train/*.jsonl"], tokenizer = @tok, val_paths = ["data/corpus/qa/val/*.jsonl"]} split "val" 0.000000e+00
+  recipe.dataset @science = "text" {field = "text", paths = ["data/corpus/science/train/*.jsonl"], tokenizer = @tok, val_paths = ["data/corpus/science/val/*.jsonl"]} split "val" 0.000000e+00
   recipe.mixture @target {
     recipe.weight @science 1.000000e+00 : f64
   }

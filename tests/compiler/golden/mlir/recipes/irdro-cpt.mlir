@@ -3,9 +3,9 @@ module attributes {recipe.name = "irdro-cpt", recipe.path = "recipes/irdro-cpt.r
   recipe.let @lambda = 1.000000e+00 : f64
   recipe.let @lr = 3.000000e-04 : f64
   recipe.tokenizer @tok = "bytes" {}
-  recipe.dataset @code = "text" {field = "text", paths = ["data/corpus/code/train/*.jsonl"], tokenizer = @tok} split "val" 5.000000e-02
-  recipe.dataset @corpus = "text" {field = "text", paths = ["data/corpus/english/train/*.jsonl"], tokenizer = @tok} split "val" 5.000000e-02
-  recipe.dataset @science = "text" {field = "text", paths = ["data/corpus/science/train/*.jsonl"], tokenizer = @tok} split "val" 5.000000e-02
+  recipe.dataset @code = "text" {field = "text", paths = ["data/corpus/code/train/*.jsonl"], tokenizer = @tok, val_paths = ["data/corpus/code/val/*.jsonl"]} split "val" 0.000000e+00
+  recipe.dataset @corpus = "text" {field = "text", paths = ["data/corpus/english/train/*.jsonl"], tokenizer = @tok, val_paths = ["data/corpus/english/val/*.jsonl"]} split "val" 0.000000e+00
+  recipe.dataset @science = "text" {field = "text", paths = ["data/corpus/science/train/*.jsonl"], tokenizer = @tok, val_paths = ["data/corpus/science/val/*.jsonl"]} split "val" 0.000000e+00
   recipe.mixture @data {
     recipe.weight @science 4.500000e-01 : f64
     recipe.weight @code 4.500000e-01 : f64

@@ -3,7 +3,7 @@ module attributes {recipe.name = "lfr-gpt2", recipe.path = "recipes/lfr-gpt2.rec
   recipe.let @lr = 1.500000e-03 : f64
   recipe.let @refocus_above = #recipe.qty<70 percentile>
   recipe.tokenizer @tok = "bytes" {}
-  recipe.dataset @corpus = "text" {field = "text", paths = ["data/corpus/news/train/*.jsonl"], tokenizer = @tok} split "val" 5.000000e-02
+  recipe.dataset @corpus = "text" {field = "text", paths = ["data/corpus/news/train/*.jsonl"], tokenizer = @tok, val_paths = ["data/corpus/news/val/*.jsonl"]} split "val" 0.000000e+00
   recipe.mixture @data {
     recipe.weight @corpus 1.000000e+00 : f64
   }

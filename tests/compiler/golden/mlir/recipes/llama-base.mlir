@@ -7,14 +7,14 @@ module attributes {recipe.name = "llama-base", recipe.path = "recipes/llama-base
   recipe.let @stage2_english = 7.000000e+00 : f64
   recipe.let @stage2_synthetic = 2.000000e+00 : f64
   recipe.tokenizer @tok = "sentencepiece" {path = "data/llama/tokenizer.model"}
-  recipe.dataset @books = "text" {field = "text", paths = ["data/corpus/english/train/*.jsonl"], tokenizer = @tok} split "val" 5.000000e-02
+  recipe.dataset @books = "text" {field = "text", paths = ["data/corpus/english/train/*.jsonl"], tokenizer = @tok, val_paths = ["data/corpus/english/val/*.jsonl"]} split "val" 0.000000e+00
   recipe.dataset @code = "text" {field = "text", paths = ["data/corpus/code/train/*.jsonl"], tokenizer = @tok}
   recipe.dataset @encyclopedia = "text" {field = "text", paths = ["data/corpus/science/train/*.jsonl"], tokenizer = @tok}
   recipe.dataset @math = "text" {field = "text", paths = ["data/corpus/science/train/*.jsonl"], tokenizer = @tok}
   recipe.dataset @papers = "text" {field = "text", paths = ["data/corpus/science/train/*.jsonl"], tokenizer = @tok}
   recipe.dataset @qa = "text" {field = "text", paths = ["data/corpus/qa/train/*.jsonl"], tokenizer = @tok}
-  recipe.dataset @web = "text" {field = "text", paths = ["data/corpus/news/train/*.jsonl"], tokenizer = @tok} split "val" 5.000000e-02
-  recipe.dataset @zh = "text" {field = "text", paths = ["data/corpus/chinese/train/*.jsonl"], tokenizer = @tok} split "val" 5.000000e-02
+  recipe.dataset @web = "text" {field = "text", paths = ["data/corpus/news/train/*.jsonl"], tokenizer = @tok, val_paths = ["data/corpus/news/val/*.jsonl"]} split "val" 0.000000e+00
+  recipe.dataset @zh = "text" {field = "text", paths = ["data/corpus/chinese/train/*.jsonl"], tokenizer = @tok, val_paths = ["data/corpus/chinese/val/*.jsonl"]} split "val" 0.000000e+00
   recipe.mixture @english {
     recipe.weight @web 4.000000e-01 : f64
     recipe.weight @encyclopedia 5.000000e-02 : f64
