@@ -109,6 +109,30 @@ OpenedDataset openDataset(const plan::Plan& plan, const std::string& name, int64
   return openDataset(*ds, tok, plan.base_dir, seq_len, cache_root, progress);
 }
 
+// `split val "data/x/val/*.jsonl"`: the val split is every document of its own files,
+// tokenized and cached like the dataset's (under the name `<dataset>-val`).
+static std::shared_ptr<const BlockStore> openValFiles(const plan::Dataset& ds, const plan::Tokenizer* tok,
+                                                      const std::string& base_dir, int64_t seq_len,
+                                                      const std::string& cache_root, Progress progress,
+                                                      int32_t eot, int64_t vocab) {
+  plan::Dataset v = ds;
+  v.name = ds.name + "-val";
+  v.paths = ds.val_paths;
+  v.val_paths.clear();
+  v.val_fraction = 0;
+  const auto shards = datasetShardPaths(v, tok, base_dir, cache_root, progress);
+  if (shards.empty()) throw DataError("dataset `" + ds.name + "`: its val files hold no text (every document is empty)");
+  auto corpus = std::make_shared<const TokenCorpus>(shards, eot);
+  if (vocab > 0 && corpus->maxToken() >= vocab)
+    throw DataError("dataset `" + ds.name + "`: its val files hold token id " + std::to_string(corpus->maxToken()) +
+                    " but its tokenizer has only " + std::to_string(vocab) + " ids");
+  auto val = std::make_shared<const BlockStore>(corpus, Split::kAll, 0.0, seq_len);
+  if (val->numBlocks() == 0)
+    throw DataError("dataset `" + ds.name + "`: its val files hold " + std::to_string(val->numTokens()) +
+                    " tokens, not one block of seq_len " + std::to_string(seq_len) + " + 1");
+  return val;
+}
+
 OpenedDataset openDataset(const plan::Dataset& ds, const plan::Tokenizer* tok, const std::string& base_dir,
                           int64_t seq_len, const std::string& cache_root, Progress progress) {
   OpenedDataset out;
@@ -138,8 +162,13 @@ OpenedDataset openDataset(const plan::Dataset& ds, const plan::Tokenizer* tok, c
     throw DataError("dataset `" + ds.name + "` holds token id " + std::to_string(corpus->maxToken()) +
                     " but its tokenizer has only " + std::to_string(vocab) + " ids");
   out.corpus = corpus;
-  out.train = std::make_shared<const BlockStore>(corpus, Split::kTrain, ds.val_fraction, seq_len);
-  out.val = std::make_shared<const BlockStore>(corpus, Split::kVal, ds.val_fraction, seq_len);
+  if (!ds.val_paths.empty()) {
+    out.train = std::make_shared<const BlockStore>(corpus, Split::kAll, 0.0, seq_len);
+    out.val = openValFiles(ds, tok, base_dir, seq_len, cache_root, progress, eot, vocab);
+  } else {
+    out.train = std::make_shared<const BlockStore>(corpus, Split::kTrain, ds.val_fraction, seq_len);
+    out.val = std::make_shared<const BlockStore>(corpus, Split::kVal, ds.val_fraction, seq_len);
+  }
   if (out.train->numBlocks() == 0)
     throw DataError("dataset `" + ds.name + "` has " + std::to_string(out.train->numTokens()) +
                     " training tokens: not one block of seq_len " + std::to_string(seq_len) + " + 1");

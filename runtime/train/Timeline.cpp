@@ -89,6 +89,8 @@ Timeline resolveTimeline(plan::Plan& plan, const std::map<std::string, int64_t>&
 
   // Run total, needed by percent and rest.
   int64_t run_total = plan.train.schedule.total_steps > 0 ? plan.train.schedule.total_steps : -1;
+  if (run_total < 0 && plan.train.schedule.total)  // `total 3 epochs`: epochs of the first phase's mixture
+    run_total = fixedSteps(*plan.train.schedule.total, epoch_steps[0], tl.tokens_per_step, "`total`");
   if (run_total < 0) {
     int64_t fixed = 0;
     double pct = 0;
@@ -100,7 +102,7 @@ Timeline resolveTimeline(plan::Plan& plan, const std::map<std::string, int64_t>&
       else fixed += fixedSteps(p.duration, epoch_steps[i], tl.tokens_per_step, where(p));
     }
     if (open)
-      throw plan::PlanError("a `rest` phase needs the run's total steps, and the schedule gives none");
+      throw plan::PlanError("a `rest` phase needs the run's length: add `total 30k steps` to the train block");
     if (pct > 0) {
       if (pct >= 100) throw plan::PlanError("percent phases add up to " + std::to_string(pct) + "% (need < 100% beside fixed phases)");
       run_total = ceilDiv(double(fixed), 1.0 - pct / 100.0);

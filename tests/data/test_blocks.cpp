@@ -138,6 +138,36 @@ TEST(Dataset, TextDatasetIsTokenizedOnceIntoAContentKeyedCache) {
   EXPECT_EQ(three.corpus->numDocs(), 201);
 }
 
+TEST(Dataset, ValSplitFromItsOwnFilesKeepsEveryTrainingDocument) {
+  TempDir tmp;
+  std::string train, val;
+  for (int i = 0; i < 200; ++i) train += nlohmann::json({{"text", "train doc " + std::to_string(i) + " hello"}}).dump() + "\n";
+  for (int i = 0; i < 30; ++i) val += nlohmann::json({{"text", "held out " + std::to_string(i) + " words here"}}).dump() + "\n";
+  writeFile(tmp / "corpus/train/a.jsonl", train);
+  writeFile(tmp / "corpus/val/a.jsonl", val);
+  recipec::plan::Tokenizer tok;
+  tok.name = tok.kind = "bytes";
+  recipec::plan::Dataset ds;
+  ds.name = "web";
+  ds.kind = "text";
+  ds.paths = {"corpus/train/*.jsonl"};
+  ds.val_paths = {"corpus/val/*.jsonl"};
+  ds.tokenizer = "bytes";
+  OpenedDataset d = openDataset(ds, &tok, tmp.path, 32, tmp / "cache", Progress::kOff);
+  EXPECT_EQ(d.corpus->numDocs(), 200);
+  EXPECT_EQ(d.train->numDocs(), 200);  // nothing of train/ is held out
+  EXPECT_EQ(d.val->numDocs(), 30);     // all of val/
+  EXPECT_GT(d.val->numBlocks(), 0);
+  std::vector<int32_t> block(33);
+  d.val->copyBlock(0, block.data());
+  std::string text;
+  for (int32_t t : block) if (t < 256) text += char(t);  // bytes, without end-of-text tokens
+  EXPECT_EQ(text.rfind("held out 0", 0), 0u) << text;   // the val blocks are the val files' text
+
+  ds.val_paths = {"corpus/missing/*.jsonl"};
+  EXPECT_THROW(openDataset(ds, &tok, tmp.path, 32, tmp / "cache", Progress::kOff), std::exception);
+}
+
 TEST(Dataset, ADatasetWithoutTextIsNamed) {
   TempDir tmp;
   writeFile(tmp / "empty/a.jsonl", "{\"text\": \"\"}\n");

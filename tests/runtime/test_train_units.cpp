@@ -88,6 +88,30 @@ TEST_F(TimelineTest, EpochsFollowTheMixtureAndFocusFraction) {
   EXPECT_EQ(tl.total_steps, 100);
 }
 
+TEST_F(TimelineTest, TotalInEpochsEndsTheRestPhase) {
+  // `total 3 epochs`: 3 passes over the first phase's mixture (120 blocks / batch 8 = 15 steps).
+  auto p = tinyPlan(10);
+  plan::Phase rest;
+  rest.name = "tail";
+  rest.duration = {0, "rest", -1};
+  p.phases.push_back(rest);
+  p.train.schedule.total = plan::Quantity{3, "epochs", -1};
+  const auto tl = resolveTimeline(p, {{"a", 80}, {"b", 40}});
+  ASSERT_EQ(tl.phases.size(), 2u);
+  EXPECT_EQ(tl.phases[1].start, 10);
+  EXPECT_EQ(tl.phases[1].end, 45);
+  EXPECT_EQ(p.train.schedule.total_steps, 45);
+  // Without any total, the error says how to give one.
+  auto q = tinyPlan(10);
+  q.phases.push_back(rest);
+  try {
+    resolveTimeline(q, {{"a", 80}, {"b", 40}});
+    FAIL() << "expected PlanError";
+  } catch (const plan::PlanError& e) {
+    EXPECT_NE(std::string(e.what()).find("add `total 30k steps`"), std::string::npos) << e.what();
+  }
+}
+
 TEST_F(TimelineTest, PercentTokensUntilAndIntervals) {
   auto p = tinyPlan(10);
   p.phases[0].duration = {2048, "tokens", -1};  // 2048 / (8 * 32) = 8 steps
