@@ -11,6 +11,10 @@
 
 #include "cli/Commands.h"
 
+#include "runtime/data/DataError.h"
+#include "runtime/data/Dataset.h"
+#include "runtime/data/Tokenizer.h"
+
 #ifdef RECIPEC_HAVE_MLIR
 #include "compiler/mlir/Compile.h"
 #endif
@@ -26,6 +30,40 @@ fs::path runtimeBinary() {
   std::error_code ec;
   fs::path self = fs::read_symlink("/proc/self/exe", ec);
   return self.parent_path() / "recipec-runtime";
+}
+
+// Tokenizes every text dataset into the shared token cache before the runtime starts.
+// The runtime reads the cached shards; it never needs libsentencepiece, which cannot share a
+// process with LibTorch (each brings its own protobuf).
+bool pretokenize(plan::Plan& p) {
+  // Resolve each tokenizer's vocabulary size and end-of-text id here too, so the runtime
+  // never has to open the tokenizer itself.
+  for (auto& t : p.tokenizers) {
+    if (t.vocab_size > 0 && t.eot_id >= 0) continue;
+    try {
+      auto loaded = data::loadTokenizer(t, p.base_dir);
+      t.vocab_size = loaded->vocabSize();
+      t.eot_id = loaded->eotId();
+    } catch (const data::DataError& e) {
+      std::cerr << "error: tokenizer `" << t.name << "`: " << e.what() << "\n";
+      return false;
+    }
+  }
+  for (const auto& ds : p.datasets) {
+    if (ds.kind != "text") continue;
+    const plan::Tokenizer* tok = nullptr;
+    for (const auto& t : p.tokenizers)
+      if (t.name == ds.tokenizer) tok = &t;
+    try {
+      data::datasetShardPaths(ds, tok, p.base_dir, data::defaultCacheRoot());
+      if (!ds.val_paths.empty())
+        data::datasetShardPaths(data::valFilesDataset(ds), tok, p.base_dir, data::defaultCacheRoot());
+    } catch (const data::DataError& e) {
+      std::cerr << "error: dataset `" << ds.name << "`: " << e.what() << "\n";
+      return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace
@@ -56,8 +94,14 @@ void addRun(CLI::App& app) {
     printDiagnostics(program, "run `" + a->file + "`");
     if (!ok) throw Exit{kUserError};
 #ifdef RECIPEC_HAVE_MLIR
-    std::string planText;
-    if (int rc = compileToText(program, "plan", planText); rc != 0) throw Exit{rc};
+    plan::Plan compiled;
+    size_t printed = program.diags().all().size();
+    if (!compileToPlan(program, compiled)) {
+      printNewDiagnostics(program, printed, "compile `" + a->file + "`");
+      throw Exit{kUserError};
+    }
+    if (!pretokenize(compiled)) throw Exit{kUserError};
+    std::string planText = plan::planToText(compiled);
     fs::path planPath = a->planOut.empty()
                             ? fs::temp_directory_path() / ("recipec-plan-" + std::to_string(::getpid()) + ".json")
                             : fs::path(a->planOut);

@@ -109,17 +109,22 @@ OpenedDataset openDataset(const plan::Plan& plan, const std::string& name, int64
   return openDataset(*ds, tok, plan.base_dir, seq_len, cache_root, progress);
 }
 
+plan::Dataset valFilesDataset(const plan::Dataset& ds) {
+  plan::Dataset v = ds;
+  v.name = ds.name + "-val";
+  v.paths = ds.val_paths;
+  v.val_paths.clear();
+  v.val_fraction = 0;
+  return v;
+}
+
 // `split val "data/x/val/*.jsonl"`: the val split is every document of its own files,
 // tokenized and cached like the dataset's (under the name `<dataset>-val`).
 static std::shared_ptr<const BlockStore> openValFiles(const plan::Dataset& ds, const plan::Tokenizer* tok,
                                                       const std::string& base_dir, int64_t seq_len,
                                                       const std::string& cache_root, Progress progress,
                                                       int32_t eot, int64_t vocab) {
-  plan::Dataset v = ds;
-  v.name = ds.name + "-val";
-  v.paths = ds.val_paths;
-  v.val_paths.clear();
-  v.val_fraction = 0;
+  const plan::Dataset v = valFilesDataset(ds);
   const auto shards = datasetShardPaths(v, tok, base_dir, cache_root, progress);
   if (shards.empty()) throw DataError("dataset `" + ds.name + "`: its val files hold no text (every document is empty)");
   auto corpus = std::make_shared<const TokenCorpus>(shards, eot);

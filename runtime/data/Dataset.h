@@ -32,6 +32,9 @@ std::string defaultCacheRoot();
 // computed without loading it (the GPU machine may lack libsentencepiece yet have a cache).
 std::string tokenizerFingerprint(const plan::Tokenizer& spec, const std::string& base_dir);
 
+// The dataset that holds the val files of `split val "GLOB"` (cached as `<name>-val`).
+plan::Dataset valFilesDataset(const plan::Dataset& ds);
+
 std::vector<std::string> datasetShardPaths(const plan::Dataset& dataset, const plan::Tokenizer* tokenizer,
                                            const std::string& base_dir, const std::string& cache_root,
                                            Progress progress = Progress::kAuto);
