@@ -248,6 +248,15 @@ class Builder {
     return e;
   }
 
+  ast::ExprPtr numberLiteral(antlr4::tree::TerminalNode* n) const {
+    auto q = std::make_unique<ast::Expr>();
+    q->kind = ast::Expr::Kind::Number;
+    q->text = n->getText();
+    q->number = parseNumber(q->text);
+    q->range = range(n);
+    return q;
+  }
+
   ast::ExprPtr quantity(P::QuantityContext* ctx) const {
     auto e = std::make_unique<ast::Expr>();
     e->range = range(ctx);
@@ -435,12 +444,7 @@ class Builder {
       it.evaluate->target = ident(c->dotted());
       if (c->interval()) it.evaluate->every = interval(c->interval());
       if (c->NUMBER()) {
-        auto q = std::make_unique<ast::Expr>();
-        q->kind = ast::Expr::Kind::Number;
-        q->text = c->NUMBER()->getText();
-        q->number = parseNumber(q->text);
-        q->range = range(c->NUMBER());
-        it.evaluate->limit = std::move(q);
+        it.evaluate->limit = numberLiteral(c->NUMBER());
         it.evaluate->limitUnit = ident(c->ident(1));
       }
       it.evaluate->range = it.range;
@@ -449,14 +453,7 @@ class Builder {
       it.checkpoint = std::make_unique<ast::CheckpointDecl>();
       it.checkpoint->range = it.range;
       if (c->interval()) it.checkpoint->every = interval(c->interval());
-      if (c->NUMBER()) {
-        auto q = std::make_unique<ast::Expr>();
-        q->kind = ast::Expr::Kind::Number;
-        q->text = c->NUMBER()->getText();
-        q->number = parseNumber(q->text);
-        q->range = range(c->NUMBER());
-        it.checkpoint->keep = std::move(q);
-      }
+      if (c->NUMBER()) it.checkpoint->keep = numberLiteral(c->NUMBER());
     } else if (auto* c = dynamic_cast<P::EventItemContext*>(ctx)) {
       it.kind = K::Event;
       it.event = std::make_unique<ast::EventDecl>();
