@@ -25,12 +25,7 @@ bool readAll(const std::string& path, std::string& out) {
     out.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
     return true;
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  out = ss.str();
-  return true;
+  return diag::readFile(path, out);
 }
 
 // Replaces `path` by `text` atomically: same folder (so rename cannot cross devices), same

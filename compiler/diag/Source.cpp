@@ -2,6 +2,8 @@
 #include "compiler/diag/Source.h"
 
 #include <algorithm>
+#include <fstream>
+#include <sstream>
 
 namespace recipec::diag {
 
@@ -28,6 +30,15 @@ FileId SourceManager::add(std::string path, std::string text) {
 std::string SourceManager::location(const SourceRange& r) const {
   if (r.file == kNoFile || r.file >= files_.size()) return "<unknown>";
   return files_[r.file]->path + ":" + std::to_string(r.line) + ":" + std::to_string(r.col);
+}
+
+bool readFile(const std::string& path, std::string& out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  out = ss.str();
+  return true;
 }
 
 size_t editDistance(std::string_view a, std::string_view b) {

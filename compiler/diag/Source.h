@@ -43,6 +43,9 @@ class SourceManager {
   std::vector<std::unique_ptr<SourceFile>> files_;
 };
 
+// Reads a whole file as bytes; false when it cannot be opened.
+bool readFile(const std::string& path, std::string& out);
+
 // Levenshtein distance, for "did you mean" suggestions.
 size_t editDistance(std::string_view a, std::string_view b);
 // The candidate nearest to `word` if it is close enough to be a plausible typo, else "".

@@ -32,15 +32,6 @@ std::vector<std::string> searchRoots() {
 Program::Program() : diags_(sources_) {}
 Program::~Program() = default;
 
-static bool readFile(const std::string& path, std::string& out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  out = ss.str();
-  return true;
-}
-
 const ast::File* Program::parseLoaded(const std::string& canonical, const std::string& display,
                                       std::string text) {
   diag::FileId id = sources_.add(display, std::move(text));
@@ -94,7 +85,7 @@ const ast::File* Program::loadFile(const std::string& path, diag::SourceRange im
   if (auto it = byPath_.find(canonical); it != byPath_.end()) return it->second;
 
   std::string text;
-  if (!readFile(found.string(), text)) {
+  if (!diag::readFile(found.string(), text)) {
     diags_.error("E0350", "cannot read recipe `" + found.string() + "`", importedAt);
     return nullptr;
   }

@@ -5,6 +5,8 @@
 // command-line arguments) and `# exit: N` (expected exit code, for warning-only cases). Regenerate the expectations after an
 // intended change with RECIPEC_UPDATE_GOLDEN=1 and review the diff.
 #include <gtest/gtest.h>
+
+#include "tests/compiler/ShippedRecipes.h"
 #include <sys/wait.h>
 
 #include <cstdio>
@@ -103,18 +105,6 @@ TEST(GoldenCoverage, AtLeastFortyMalformedRecipes) { EXPECT_GE(errorCases().size
 
 // Every recipe users copy (recipes/) and every library file (stdlib/) checks clean.
 namespace {
-
-std::vector<std::string> shippedRecipes() {
-  std::vector<std::string> out;
-  for (const char* dir : {"recipes", "stdlib"}) {
-    fs::path d = fs::path(RECIPEC_SOURCE_DIR) / dir;
-    if (!fs::exists(d)) continue;
-    for (const auto& e : fs::directory_iterator(d))
-      if (e.path().extension() == ".recipe") out.push_back(std::string(dir) + "/" + e.path().filename().string());
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
 
 class Shipped : public ::testing::TestWithParam<std::string> {};
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(Shipped);

@@ -7,6 +7,8 @@
 // the layout rules one by one on small inputs, and the command line (--check, --write,
 // refusal of broken files) through the real binary.
 #include <gtest/gtest.h>
+
+#include "tests/compiler/ShippedRecipes.h"
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -77,18 +79,6 @@ void expectFaithful(const std::string& text) {
   EXPECT_EQ(fmtOk(once), once) << "not idempotent; first pass:\n" << once;
   EXPECT_EQ(commentsOf(once), commentsOf(text)) << "comments changed:\n" << once;
   EXPECT_EQ(astOf(once), astOf(text)) << "meaning changed:\n" << once;
-}
-
-std::vector<std::string> shippedRecipes() {
-  std::vector<std::string> out;
-  for (const char* dir : {"recipes", "stdlib"}) {
-    fs::path d = fs::path(RECIPEC_SOURCE_DIR) / dir;
-    if (!fs::exists(d)) continue;
-    for (const auto& e : fs::directory_iterator(d))
-      if (e.path().extension() == ".recipe") out.push_back(std::string(dir) + "/" + e.path().filename().string());
-  }
-  std::sort(out.begin(), out.end());
-  return out;
 }
 
 class ShippedFmt : public ::testing::TestWithParam<std::string> {};
