@@ -4,12 +4,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <thread>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 
 #include "cli/Commands.h"
+#include "cli/Launch.h"
 
 #include "runtime/data/DataError.h"
 #include "runtime/data/Dataset.h"
@@ -74,7 +77,8 @@ void addRun(CLI::App& app) {
     std::string file, runDir, resume, device = "cpu", planOut;
     std::vector<std::string> sets;
     int64_t untilStep = -1, logEvery = -1;
-    int threads = -1;
+    int threads = -1, nproc = 1;
+    double distTimeout = -1;
     bool quiet = false;
   };
   auto a = std::make_shared<Args>();
@@ -86,6 +90,9 @@ void addRun(CLI::App& app) {
   cmd->add_option("--until-step", a->untilStep, "Stop (with a checkpoint) after this many steps");
   cmd->add_option("--log-every", a->logEvery, "A metrics line every N steps");
   cmd->add_option("--threads", a->threads, "Intra-op threads (default: LibTorch's)");
+  cmd->add_option("--nproc", a->nproc, "Data-parallel: N local worker processes (CPU: Gloo; CUDA: one GPU each)")
+      ->check(CLI::Range(1, 1024))->capture_default_str();
+  cmd->add_option("--dist-timeout", a->distTimeout, "With --nproc: seconds to wait for a peer before stopping (default 60)");
   cmd->add_option("--plan-out", a->planOut, "Also keep the compiled plan here");
   cmd->add_flag("-q,--quiet", a->quiet, "No progress or log lines");
   cmd->callback([a] {
@@ -124,8 +131,17 @@ void addRun(CLI::App& app) {
     if (!a->resume.empty()) args.insert(args.end(), {"--resume", a->resume});
     if (a->untilStep >= 0) args.insert(args.end(), {"--until-step", std::to_string(a->untilStep)});
     if (a->logEvery > 0) args.insert(args.end(), {"--log-every", std::to_string(a->logEvery)});
-    if (a->threads > 0) args.insert(args.end(), {"--threads", std::to_string(a->threads)});
+    int threads = a->threads;
+    if (threads <= 0 && a->nproc > 1)  // the cores shared out, not each worker taking them all
+      threads = std::max(1, int(std::thread::hardware_concurrency()) / a->nproc);
+    if (threads > 0) args.insert(args.end(), {"--threads", std::to_string(threads)});
+    if (a->distTimeout > 0) args.insert(args.end(), {"--dist-timeout", std::to_string(a->distTimeout)});
     if (a->quiet) args.push_back("--quiet");
+    if (a->nproc > 1) {
+      const int code = launchLocalWorkers(args, a->nproc);
+      if (a->planOut.empty()) fs::remove(planPath);
+      throw Exit{code};
+    }
     std::vector<char*> argv;
     for (auto& s : args) argv.push_back(s.data());
     argv.push_back(nullptr);

@@ -13,7 +13,7 @@ PACKAGES=(
   libmlir-19-dev mlir-19-tools llvm-19-dev
   antlr4 libantlr4-runtime-dev
   libfmt-dev libspdlog-dev libgtest-dev nlohmann-json3-dev libcli11-dev
-  libsentencepiece-dev sentencepiece libpcre2-dev
+  libsentencepiece-dev sentencepiece libpcre2-dev libgloo-dev
   python3.11-doc python-sympy-doc
   clang libclang-rt-14-dev
 )

@@ -34,7 +34,29 @@ nlohmann::json Run::eventWindows() const {
   return out;
 }
 
+void Run::checkReplicas() {
+  if (!comm_->distributed()) return;
+  // The ranks apply the same update to the same weights: any difference is a bug, never
+  // noise. One sum of every weight, compared by max and -max.
+  double sum = 0;
+  {
+    at::NoGradGuard no_grad;
+    for (const auto& p : params_) sum += p.detach().to(at::kDouble).sum().item<double>();
+  }
+  const auto m = comm_->max({sum, -sum});
+  if (m[0] != -m[1])
+    throw std::runtime_error("the weights differ between ranks (sum " + std::to_string(-m[1]) + " .. " +
+                             std::to_string(m[0]) + ") at step " + std::to_string(ctx_.metrics.step));
+}
+
 void Run::saveCheckpoint(int64_t s) {
+  // Every rank's generator state, gathered to rank 0, which alone writes the checkpoint.
+  const at::Tensor rngs = comm_->allgather(cpuRngState());  // (world, n) uint8
+  checkReplicas();
+  if (!comm_->lead()) {
+    last_ckpt_step_ = s;
+    return;
+  }
   nlohmann::json rules = nlohmann::json::array();
   for (auto& phase : rules_) {
     nlohmann::json p = nlohmann::json::array();
@@ -53,6 +75,7 @@ void Run::saveCheckpoint(int64_t s) {
 
   nlohmann::json state{
       {"step", s},
+      {"world_size", comm_->world()},
       {"tokens", ctx_.metrics.tokens},
       {"metrics", {{"loss", num(ctx_.metrics.loss)}, {"grad_norm", num(ctx_.metrics.grad_norm)}, {"val_ppl", val}}},
       {"metrics_position", metrics_->position()},
@@ -79,6 +102,7 @@ void Run::saveCheckpoint(int64_t s) {
     torch::save(*optim_, dir + "/optimizer.pt");
     torch::serialize::OutputArchive ar;
     ar.write("rng_cpu", cpuRngState());
+    for (int r = 0; r < comm_->world(); ++r) ar.write("rng_cpu_rank" + std::to_string(r), rngs[r].clone());
     if (auto cuda = cudaRngState(); cuda.defined()) ar.write("rng_cuda", cuda);
     ar.write("block_table", ctx_.table.toCpu());
     for (size_t i = 0; i < mask_keys.size(); ++i) ar.write("keep_" + std::to_string(i), ctx_.keep_masks[mask_keys[i]]);
@@ -121,7 +145,10 @@ void Run::loadCheckpoint(const std::string& folder) {
     ar.read(key, t);
     return t;
   };
-  setCpuRngState(read("rng_cpu"));
+  // This rank's generator state; a rank the checkpoint did not have (a larger world) takes
+  // rank 0's. All ranks hold the same state unless something draws per rank.
+  if (at::Tensor mine; ar.try_read("rng_cpu_rank" + std::to_string(comm_->rank()), mine)) setCpuRngState(mine);
+  else setCpuRngState(read("rng_cpu"));
   if (at::Tensor cuda; ar.try_read("rng_cuda", cuda)) setCudaRngState(cuda);
   ctx_.table.load(read("block_table"));
   ctx_.keep_masks.clear();
@@ -179,6 +206,11 @@ void Run::loadCheckpoint(const std::string& folder) {
   flops_full_ = state.at("flops_full").get<double>();
   last_eval_step_ = state.at("last_eval_step").get<int64_t>();
   last_ckpt_step_ = ctx_.metrics.step;
+  const int64_t saved_world = state.value("world_size", int64_t(1));
+  if (saved_world != comm_->world())
+    log("note: the checkpoint was written by " + std::to_string(saved_world) + " processes, this run has " +
+        std::to_string(comm_->world()) + ": same batches and recipe state, losses equal up to float summation order");
+  if (!comm_->lead()) return;
   metrics_.reset();  // close before truncating
   metrics_ = std::make_unique<MetricsLog>(dir_->metrics(), state.at("metrics_position").get<int64_t>());
 }

@@ -1,5 +1,6 @@
 // TrainStep.cpp — one optimizer step, validation perplexity, and the train log line.
 #include <cmath>
+#include <csignal>
 
 #include <torch/autograd.h>
 #include <torch/cuda.h>
@@ -11,6 +12,23 @@
 #include "runtime/train/TrainerImpl.h"
 
 namespace recipec::train {
+
+Run::BatchShare Run::shareOfBatch() const {
+  const int64_t n_micro = plan_.train.batch_seqs / plan_.train.micro_batch, mb = plan_.train.micro_batch;
+  const int64_t W = comm_->world(), R = comm_->rank();
+  // Whole micro-batches when there are enough for every rank (a contiguous share each; the
+  // memory per forward is a single process's); else every micro-batch split by rows.
+  if (n_micro >= W) return {n_micro * R / W, n_micro * (R + 1) / W, 0, mb};
+  return {0, n_micro, mb * R / W, mb * (R + 1) / W};
+}
+
+namespace {
+
+// This process's stop request, which every rank contributes to the step's all-reduce so
+// that all stop after the same step. Until runtime/train/Signals.h lands: never.
+int localStopSignal() { return 0; }
+
+}  // namespace
 
 StepOutcome Run::trainStep(int64_t s, const TrainBatch& batch) {
   const auto& tr = plan_.train;
@@ -24,31 +42,61 @@ StepOutcome Run::trainStep(int64_t s, const TrainBatch& batch) {
   const auto tokens = batch.tokens.to(device_, async);        // (B, T+1) int64
   const auto dataset_ids = batch.dataset_ids.to(device_, async);  // (B)
   const auto block_ids = batch.block_ids.to(device_, async);      // (B)
-  auto loss_sum = at::zeros({}, at::TensorOptions().dtype(at::kFloat).device(device_));
+  // Per-sample losses of the whole global batch (B): this rank fills its micro-batches'
+  // rows; with several ranks the all-reduce below fills the others' (x + 0 is exact).
+  auto losses = at::zeros({B}, at::TensorOptions().dtype(at::kFloat).device(device_));
   const double micro_share = double(mb) / double(B);
-  for (int64_t i = 0; i < B / mb; ++i) {
-    const auto x = tokens.narrow(0, i * mb, mb);  // (mb, T+1)
-    at::Tensor per_sample;                         // (mb) fp32
+  const auto work = shareOfBatch();
+  for (int64_t i = work.first_micro; i < work.end_micro; ++i) {
+    const int64_t rows = work.row_end - work.row_begin;
+    const auto x = tokens.narrow(0, i * mb + work.row_begin, rows);  // (rows, T+1)
+    at::Tensor per_sample;                                           // (rows) fp32
     {
       AutocastGuard autocast(device_, bf16_);
-      const auto logits = model_->forward(x.narrow(1, 0, T));  // (mb, T, V)
+      const auto logits = model_->forward(x.narrow(1, 0, T));  // (rows, T, V)
       per_sample = perSampleLoss(logits, x.narrow(1, 1, T));
+    }
+    // The weights are taken over the whole micro-batch, as in a single process: a split
+    // micro-batch first gathers its per-sample losses (zeros + one all-reduce, exact).
+    at::Tensor whole = per_sample.detach();
+    if (rows != mb) {
+      std::vector<at::Tensor> gathered{at::zeros({mb}, whole.options())};
+      gathered[0].narrow(0, work.row_begin, rows).copy_(whole);
+      comm_->allreduce(gathered, ReduceOp::kSum);
+      whole = gathered[0];
     }
     std::optional<at::Tensor> w;  // (mb), sums to 1
     for (auto& r : rules)
-      if (!w) w = r.policy().lossWeights(per_sample);
-    const auto micro_loss = w ? (*w * per_sample).sum() : per_sample.mean();
+      if (!w) w = r.policy().lossWeights(whole);
+    at::Tensor micro_loss;
+    if (rows == mb) micro_loss = w ? (*w * per_sample).sum() : per_sample.mean();
+    else micro_loss = w ? (w->narrow(0, work.row_begin, rows) * per_sample).sum() : per_sample.sum() / double(mb);
     (micro_loss * micro_share).backward();  // grads accumulate in place across micro-batches
-    const auto detached = per_sample.detach();
-    loss_sum.add_(detached.sum());
-    const MicroBatch m{detached, dataset_ids.narrow(0, i * mb, mb), block_ids.narrow(0, i * mb, mb)};
+    losses.narrow(0, i * mb + work.row_begin, rows).copy_(per_sample.detach());
+  }
+  // Gradients summed over ranks (each micro-batch loss is already scaled by micro/batch, so
+  // the sum is the whole batch's gradient), with the losses and the stop flags in the same
+  // launch: [SIGINT count, SIGTERM count] over ranks.
+  const int signal_here = localStopSignal();
+  auto flags = at::tensor({signal_here == SIGINT ? 1.0f : 0.0f, signal_here == SIGTERM ? 1.0f : 0.0f}).to(device_);
+  std::vector<at::Tensor> extra{losses, flags};
+  allreduceGradients(*comm_, params_, extra);
+  losses = extra[0];
+  // The recipe machinery sees the whole batch on every rank, micro-batch by micro-batch in
+  // a single process's order: the LFR table is the same everywhere, with no table merge.
+  auto loss_sum = at::zeros({}, at::TensorOptions().dtype(at::kFloat).device(device_));
+  for (int64_t i = 0; i < B / mb; ++i) {
+    const auto l = losses.narrow(0, i * mb, mb);
+    loss_sum.add_(l.sum());
+    const MicroBatch m{l, dataset_ids.narrow(0, i * mb, mb), block_ids.narrow(0, i * mb, mb)};
     for (auto& r : rules) r.policy().afterForward(ctx_, m);
   }
   if (s == opt_.debug_nan_step && !skip_batches_.count(s)) loss_sum.fill_(NAN);
   const auto norm = clipGradNorm(params_, ctx_.grad_clip);
   // The step's one device -> host transfer: (mean loss, grad norm).
-  const auto stats = at::stack({loss_sum / double(B), norm.to(at::kFloat)}).to(at::kCPU);
+  const auto stats = at::cat({at::stack({loss_sum / double(B), norm.to(at::kFloat)}), extra[1]}).to(at::kCPU);
   StepOutcome o;
+  o.stop_signal = stats[3].item<float>() > 0 ? SIGTERM : stats[2].item<float>() > 0 ? SIGINT : 0;
   o.loss = double(stats[0].item<float>());
   o.grad_norm = double(stats[1].item<float>());
   if (!std::isfinite(o.loss) || !std::isfinite(o.grad_norm)) {
@@ -92,18 +140,24 @@ void Run::evaluate(int64_t s, bool all) {
     const size_t d = size_t(std::find(ctx_.datasets.begin(), ctx_.datasets.end(), e.dataset) - ctx_.datasets.begin());
     const int64_t avail = feed_->valBlocks(d);
     const int64_t n = e.max_blocks > 0 ? std::min(e.max_blocks, avail) : avail;
-    auto sum = at::zeros({}, at::TensorOptions().dtype(at::kDouble).device(device_));
-    for (int64_t first = 0; first < n; first += tr.micro_batch) {
+    auto sum = at::zeros({1}, at::TensorOptions().dtype(at::kDouble).device(device_));
+    // Sharded: micro-batch j of the validation blocks runs on rank j % world; the sums meet
+    // in one all-reduce.
+    int64_t j = 0;
+    for (int64_t first = 0; first < n; first += tr.micro_batch, ++j) {
+      if (j % comm_->world() != comm_->rank()) continue;
       const int64_t count = std::min(tr.micro_batch, n - first);
       const auto x = feed_->valBatch(d, first, count).to(device_);  // (count, T+1)
       AutocastGuard autocast(device_, bf16_);
       const auto logits = model_->forward(x.narrow(1, 0, tr.seq_len));
       sum.add_(perSampleLoss(logits, x.narrow(1, 1, tr.seq_len)).sum().to(at::kDouble));
     }
-    const double loss = sum.item<double>() / double(n);
+    std::vector<at::Tensor> reduce{sum};
+    comm_->allreduce(reduce, ReduceOp::kSum);
+    const double loss = reduce[0].item<double>() / double(n);
     const double ppl = std::exp(loss);
     ctx_.metrics.val_ppl[e.dataset + "." + e.split] = ppl;
-    metrics_->write({{"type", "eval"}, {"step", s}, {"metric", e.metric}, {"dataset", e.dataset}, {"split", e.split},
+    writeMetrics({{"type", "eval"}, {"step", s}, {"metric", e.metric}, {"dataset", e.dataset}, {"split", e.split},
                      {"loss", loss}, {"ppl", ppl}, {"blocks", n}});
     char line[160];
     std::snprintf(line, sizeof line, "eval step %lld | %s.%s loss %.4f ppl %.2f (%lld blocks)",
@@ -116,6 +170,7 @@ void Run::evaluate(int64_t s, bool all) {
 }
 
 void Run::logTrain(int64_t s, const StepOutcome& o, double lr) {
+  if (!comm_->lead()) return;
   const auto& tr = plan_.train;
   const int64_t total = timeline_.total_steps;
   tokens_since_log_ += tr.batch_seqs * tr.seq_len;
@@ -132,7 +187,7 @@ void Run::logTrain(int64_t s, const StepOutcome& o, double lr) {
   const double dt = std::chrono::duration<double>(now - t_log_).count();
   const double tps = double(tokens_since_log_) / std::max(1e-9, dt);
   const double mfu = flops_since_log_ / std::max(1e-9, dt) / peak_flops_;
-  metrics_->write({{"type", "train"}, {"step", s + 1}, {"tokens", ctx_.metrics.tokens},
+  writeMetrics({{"type", "train"}, {"step", s + 1}, {"tokens", ctx_.metrics.tokens},
                    {"loss", o.loss}, {"lr", lr}, {"grad_norm", o.grad_norm},
                    {"tokens_per_s", tps}, {"mfu", mfu}, {"flops_per_token", ctx_.flops_per_token},
                    {"flops_formula", "6N+12LHQT"}, {"phase", timeline_.phases[phase_].name},

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <csignal>
 #include <filesystem>
 #include <cstdio>
 #include <fstream>
@@ -30,6 +31,20 @@ Run::Run(const RunOptions& opt, std::unique_ptr<DataFeed> feed)
 
 void Run::log(const std::string& line) {
   if (!opt_.quiet) progress_.println(line);
+}
+
+void Run::writeMetrics(const nlohmann::json& record) {
+  if (metrics_) metrics_->write(record);
+}
+
+void Run::openFeed() {
+  if (feed_) return;  // given (tests)
+  // Text datasets are tokenized into the shared cache on first use: one rank per machine
+  // (local rank 0) does it while the others wait, then they read the cache it wrote.
+  const bool first = comm_->localRank() == 0;
+  if (!first) comm_->storeBarrier("datasets", 24 * 3600.0);
+  feed_ = makeFeedFromPlan(plan_, opt_.quiet);
+  if (first) comm_->storeBarrier("datasets", 24 * 3600.0);
 }
 
 void Run::event(const std::string& what, nlohmann::json detail) {
@@ -74,7 +89,11 @@ void Run::setup() {
                           " sequences is not a multiple of micro_batch " + std::to_string(tr.micro_batch));
   torch::manual_seed(tr.seed);
 
-  if (!feed_) feed_ = makeFeedFromPlan(plan_, opt_.quiet);
+  if (tr.batch_seqs / tr.micro_batch < comm_->world() && tr.micro_batch < comm_->world())
+    throw plan::PlanError("a batch of " + std::to_string(tr.batch_seqs) + " sequences in micro-batches of " +
+                          std::to_string(tr.micro_batch) + " cannot be shared by " + std::to_string(comm_->world()) +
+                          " processes: each needs a micro-batch, or a row of each micro-batch (use fewer processes)");
+  openFeed();
   std::map<std::string, int64_t> train_blocks;
   std::vector<int64_t> per_dataset;
   for (size_t d = 0; d < feed_->datasets().size(); ++d) {
@@ -109,6 +128,7 @@ void Run::setup() {
   model_->to(device_);
   model_->train();
   params_ = model_->parameters();
+  broadcastParameters(*comm_, params_);  // equal already (same seed); now by construction
   optim_ = makeAdamW(params_, tr.optimizer);
   full_flops_per_token_ = model_->flopsPerToken(tr.seq_len);
 
@@ -164,7 +184,10 @@ void Run::setup() {
   }
 
   // Peak FLOP/s for MFU.
-  if (opt_.peak_flops > 0) {
+  if (!comm_->lead()) {
+    peak_flops_ = 1;  // only rank 0 reports throughput
+    peak_source_ = "not measured on this rank";
+  } else if (opt_.peak_flops > 0) {
     peak_flops_ = opt_.peak_flops;
     peak_source_ = "--peak-flops";
   } else {
@@ -200,6 +223,8 @@ void Run::writeRunFiles(bool resumed) {
       {"plan_sha256", data::sha256Hex(plan_text_.data(), plan_text_.size())},
       {"seeds", {{"torch", plan_.train.seed}, {"sampler", plan_.train.seed}, {"subnet", plan_.train.seed}}},
       {"device", device_.str()},
+      {"world_size", comm_->world()},
+      {"backend", comm_->backend()},
       {"threads", at::get_num_threads()},
       {"torch_version", TORCH_VERSION},
       {"precision", plan_.train.precision},
@@ -260,25 +285,32 @@ RunResult Run::execute() {
   // Fail before the (possibly long) data and model setup; create() re-checks atomically.
   if (!resume && !opt_.run_dir.empty() && std::filesystem::exists(opt_.run_dir))
     RunDir::create(opt_.run_dir);
+  comm_ = joinGroup(pickDevice(opt_.device), opt_.dist_timeout_s);
+  const bool lead = comm_->lead();
+  if (!lead) opt_.quiet = true;  // rank 0 alone prints and writes the run directory
   setup();
   if (resume) {
-    dir_ = RunDir::open(opt_.resume_dir);
+    if (lead) dir_ = RunDir::open(opt_.resume_dir);
+    run_path_ = opt_.resume_dir;
   } else {
-    dir_ = RunDir::create(opt_.run_dir.empty() ? RunDir::defaultPath(plan_.recipe_name, opt_.runs_root)
-                                               : opt_.run_dir);
+    if (lead)
+      dir_ = RunDir::create(opt_.run_dir.empty() ? RunDir::defaultPath(plan_.recipe_name, opt_.runs_root)
+                                                 : opt_.run_dir);
+    run_path_ = comm_->broadcastString(lead ? dir_->path() : std::string());
   }
-  writeRunFiles(resume);
-  ckpt_ = std::make_unique<Checkpointer>(dir_->checkpoints(), plan_.checkpoint.keep);
+  if (lead) writeRunFiles(resume);
+  ckpt_ = std::make_unique<Checkpointer>(run_path_ + "/checkpoints", plan_.checkpoint.keep);
   int64_t s = 0;
   if (resume) {
     auto latest = ckpt_->latest();
-    if (!latest) throw UserError("run directory `" + dir_->path() + "` has no checkpoint to resume from");
+    if (!latest) throw UserError("run directory `" + run_path_ + "` has no checkpoint to resume from");
     loadCheckpoint(*latest);  // truncates metrics.jsonl to the checkpoint's position
     s = ctx_.metrics.step;
-  } else {
+  } else if (lead) {
     metrics_ = std::make_unique<MetricsLog>(dir_->metrics());
   }
-  log("run " + dir_->path() + (resume ? " (resumed at step " + std::to_string(s) + ")" : ""));
+  log("run " + run_path_ + (resume ? " (resumed at step " + std::to_string(s) + ")" : "") +
+      (comm_->distributed() ? "; " + std::to_string(comm_->world()) + " processes (" + comm_->backend() + ")" : ""));
   char model_line[320];
   std::snprintf(model_line, sizeof model_line,
                 "model %s: %.4gM params, %.4g MFLOPs/token (6N + 12LHQT); peak %.4g GFLOP/s (%s); %d intra-op threads",
@@ -287,7 +319,7 @@ RunResult Run::execute() {
   log(timeline_.describe() + model_line);
 
   RunResult result;
-  result.run_dir = dir_->path();
+  result.run_dir = run_path_;
   const int64_t total = timeline_.total_steps;
   bool boundary_done = resume;
   t_start_ = t_log_ = std::chrono::steady_clock::now();
@@ -299,6 +331,7 @@ RunResult Run::execute() {
       result.stopped_by_rule = true;
       break;
     }
+    if (s == opt_.debug_kill_step && comm_->rank() == opt_.debug_kill_rank) std::raise(SIGKILL);
     if (!boundary_done && s < total) boundary(s);
     boundary_done = false;
     if (ctx_.stop_requested) {
@@ -321,6 +354,11 @@ RunResult Run::execute() {
     result.final_loss = o.loss;
     logTrain(s, o, learningRate(plan_.train.schedule, ctx_.base_lr, s));
     ++s;
+    if (o.stop_signal) {  // every rank saw the same all-reduced flag after the same step
+      log(std::string("stopping after step ") + std::to_string(s) + " on " + (o.stop_signal == SIGINT ? "SIGINT" : "SIGTERM") +
+          "; a checkpoint is saved, --resume continues");
+      break;
+    }
   }
   progress_.finish();
   ctx_.metrics.step = s;
@@ -330,7 +368,7 @@ RunResult Run::execute() {
     leavePhase();
   }
   if (last_ckpt_step_ != s) saveCheckpoint(s);
-  if (finished) {
+  if (finished && lead) {
     const std::string path = dir_->file("model.safetensors");
     models::writeSafetensors(path, model_->hfStateDict(), {{"recipe", plan_.recipe_name}, {"step", std::to_string(s)}});
   }
@@ -342,7 +380,7 @@ RunResult Run::execute() {
     summary["flops_full_model"] = flops_full_;
     summary["flops_saved_pct"] = 100.0 * (1.0 - flops_done_ / flops_full_);
   }
-  metrics_->write(summary);
+  writeMetrics(summary);
   log("done: " + summary.dump());
   result.steps = s;
   return result;
@@ -385,7 +423,14 @@ RunResult runPlan(const RunOptions& options) { return runPlan(options, nullptr);
 
 RunResult runPlan(const RunOptions& options, std::unique_ptr<DataFeed> feed) {
   Run run(options, std::move(feed));
-  return run.execute();
+  try {
+    return run.execute();
+  } catch (const PeerError&) {
+    throw;  // the group is gone already
+  } catch (const std::exception& e) {
+    run.reportFailure(e.what());  // peers name this rank and quote the message
+    throw;
+  }
 }
 
 }  // namespace recipec::train

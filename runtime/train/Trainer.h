@@ -34,6 +34,12 @@ struct RunOptions {
   int64_t until_step = -1;      // stop after this many steps (checkpoint saved); -1 = end
   int threads = 0;              // 0: LibTorch's default
   bool quiet = false;           // no log lines on stderr (errors still print)
+  // Distributed runs (RANK/WORLD_SIZE/... set by the launcher): how long a collective or the
+  // rendezvous waits for a peer before the run stops with an error naming it.
+  double dist_timeout_s = 60;
+  // Test-only fault injection: at the start of step N, rank R kills itself with SIGKILL.
+  int64_t debug_kill_step = -1;
+  int debug_kill_rank = -1;
   // Test-only fault injection: the loss of step N's first-drawn batch reads NaN (a "bad
   // batch": a rollback that skips it trains on). -1 = off; not on the command line.
   int64_t debug_nan_step = -1;

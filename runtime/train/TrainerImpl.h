@@ -17,6 +17,7 @@
 #include "runtime/plan/Plan.h"
 #include "runtime/train/Checkpoint.h"
 #include "runtime/train/DataFeed.h"
+#include "runtime/train/Distributed.h"
 #include "runtime/train/Metrics.h"
 #include "runtime/train/Policy.h"
 #include "runtime/train/RunDir.h"
@@ -31,6 +32,7 @@ struct StepOutcome {
   bool applied = true;         // false: no update was made (NaN or an event)
   std::string trigger;         // why not: "nan" or the event ("loss_spike", ...)
   std::string action;          // what the plan says to do: "rollback" | "skip" | "stop" | ""
+  int stop_signal = 0;         // SIGINT/SIGTERM received by any rank (all-reduced max), else 0
 };
 
 // An `on ...` event checked after every step's backward, before the update.
@@ -45,11 +47,20 @@ class Run {
   RunResult execute();
 
   // ---- TrainStep.cpp
+  // This rank's part of every global batch: micro-batches [first_micro, end_micro), rows
+  // [row_begin, row_end) of each (all mb rows, or a slice when micro-batches are split).
+  struct BatchShare {
+    int64_t first_micro, end_micro, row_begin, row_end;
+  };
+  BatchShare shareOfBatch() const;
   StepOutcome trainStep(int64_t s, const TrainBatch& batch);
   void evaluate(int64_t s, bool all);  // all = every evaluation, else those due at s
 
+  void reportFailure(const std::string& message) { if (comm_) comm_->reportFailure(message); }
+
   // ---- TrainState.cpp
-  void saveCheckpoint(int64_t s);
+  void saveCheckpoint(int64_t s);  // every rank calls it; rank 0 writes
+  void checkReplicas();             // internal error when the ranks' weights differ
   void loadCheckpoint(const std::string& folder);
   nlohmann::json eventWindows() const;
 
@@ -61,6 +72,8 @@ class Run {
   void leavePhase();
   void logTrain(int64_t s, const StepOutcome& o, double lr);
   void log(const std::string& line);
+  void writeMetrics(const nlohmann::json& record);  // rank 0 only
+  void openFeed();
   void event(const std::string& what, nlohmann::json detail);
   // A step that was not applied: skip, stop, roll back (returns true: s moved back) or throw.
   bool handleRejected(int64_t& s, const StepOutcome& o);
@@ -69,6 +82,11 @@ class Run {
 
  public:
   RunOptions opt_;
+  // Data parallel (Distributed.h): every rank draws the whole global batch from the same
+  // sampler and trains its own contiguous share of the micro-batches; rank 0 alone logs
+  // and writes the run directory. World 1 is the single-process group.
+  std::unique_ptr<Comm> comm_;
+  std::string run_path_;       // the run directory on every rank (dir_ is rank 0's)
   plan::Plan plan_;
   std::string plan_text_;      // the resolved plan as written to plan.json
   Timeline timeline_;

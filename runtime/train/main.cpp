@@ -2,9 +2,13 @@
 //
 //   recipec-runtime run PLAN.json [--run-dir D] [--resume D] [--device cpu|cuda]
 //                   [--peak-flops F] [--log-every N] [--until-step N] [--threads N] [--quiet]
+//                   [--dist-timeout S]
+//   (with RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT set, as torchrun or
+//   `recipec run --nproc N` set them, it is one rank of a data-parallel run)
 //   recipec-runtime version
 // Exit codes: 0 ok, 1 user error (plan, data, checkpoint, run directory, NaN), 2 internal.
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <string>
 
@@ -42,6 +46,8 @@ int main(int argc, char** argv) {
   run->add_option("--until-step", opt.until_step, "stop (with a checkpoint) after this many steps");
   run->add_option("--threads", opt.threads, "intra-op threads (default: LibTorch's)");
   run->add_flag("--quiet", opt.quiet, "no progress or log lines");
+  run->add_option("--dist-timeout", opt.dist_timeout_s,
+                  "distributed runs: seconds to wait for a peer before stopping with an error")->capture_default_str();
   auto* version = app.add_subcommand("version", "print the build's revision and LibTorch version");
 
   try {
@@ -58,19 +64,27 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "error: give either --run-dir or --resume, not both\n");
     return 1;
   }
+  // Test-only fault injection (tests/runtime/test_distributed.cpp): RECIPEC_TEST_KILL=R:S
+  // makes rank R kill itself with SIGKILL at the start of step S.
+  if (const char* kill = std::getenv("RECIPEC_TEST_KILL"))
+    std::sscanf(kill, "%d:%ld", &opt.debug_kill_rank, &opt.debug_kill_step);
+  // In a distributed run every rank's errors name it (the launcher interleaves them).
+  std::string who;
+  if (const char* world = std::getenv("WORLD_SIZE"); world && std::atoi(world) > 1)
+    if (const char* rank = std::getenv("RANK")) who = std::string("[rank ") + rank + "] ";
   try {
     recipec::train::runPlan(opt);
     return 0;
   } catch (const recipec::train::UserError& e) {
-    std::fprintf(stderr, "\nerror: %s\n", e.what());
+    std::fprintf(stderr, "\n%serror: %s\n", who.c_str(), e.what());
   } catch (const recipec::plan::PlanError& e) {
-    std::fprintf(stderr, "\nerror: %s\n", e.what());
+    std::fprintf(stderr, "\n%serror: %s\n", who.c_str(), e.what());
   } catch (const recipec::data::DataError& e) {
-    std::fprintf(stderr, "\nerror: %s\n", e.what());
+    std::fprintf(stderr, "\n%serror: %s\n", who.c_str(), e.what());
   } catch (const recipec::models::SafetensorsError& e) {
-    std::fprintf(stderr, "\nerror: %s\n", e.what());
+    std::fprintf(stderr, "\n%serror: %s\n", who.c_str(), e.what());
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "\ninternal error: %s\n", e.what());
+    std::fprintf(stderr, "\n%sinternal error: %s\n", who.c_str(), e.what());
     return 2;
   }
   return 1;

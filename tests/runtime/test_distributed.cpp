@@ -1,0 +1,356 @@
+// test_distributed.cpp — data-parallel training over c10d/Gloo on localhost: 2 processes
+// train what 1 process trains (losses, LFR focus events, the block table), a 2-process run
+// resumes bit-exactly, a killed worker is named by its peer and by the launcher, a missing
+// peer is named after the timeout; and the bucketed gradient all-reduce against a fake group.
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "cli/Launch.h"
+#include "runtime/models/Safetensors.h"
+#include "runtime/train/Distributed.h"
+#include "train_fixture.h"
+
+namespace recipec::train {
+namespace {
+
+using testing::TrainTest;
+namespace fs = std::filesystem;
+
+// Record in `learn`, a re-ranking focus in `focus` (every 10 steps), evaluation: 50 steps in
+// all, batch 8 in micro-batches of 4 (one per rank with 2 ranks).
+plan::Plan lfrPlan(plan::Plan p, int64_t learn, int64_t focus_steps) {
+  p.phases[0].name = "learn";
+  p.phases[0].duration = {double(learn), "steps", -1};
+  plan::Rule rec;
+  rec.action.kind = "record";
+  rec.action.metric = "ppl";
+  rec.action.granularity = "block";
+  rec.source = "t:2:1";
+  p.phases[0].rules.push_back(rec);
+  plan::Phase focus;
+  focus.name = "focus";
+  focus.duration = {double(focus_steps), "steps", -1};
+  plan::Rule f;
+  f.action.kind = "focus";
+  f.when = plan::Condition{"ppl", "", ">", {"percentile", 50, 0}};
+  f.every = plan::Quantity{10, "steps", -1};
+  f.source = "t:3:1";
+  focus.rules.push_back(f);
+  focus.rules.push_back(rec);
+  p.phases.push_back(focus);
+  plan::Evaluate e;
+  e.dataset = "a";
+  e.every = {25, "steps", -1};
+  e.max_blocks = 10;
+  p.evaluations.push_back(e);
+  return p;
+}
+
+class DistributedTest : public TrainTest {
+ protected:
+  // This process's stderr (fd 2, inherited by what it starts) appends to `path`.
+  static void toFile(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    ::dup2(fd, 2);
+    ::close(fd);
+  }
+
+  std::vector<std::string> runtimeArgs(const std::string& plan, const std::vector<std::string>& extra,
+                                       const std::string& timeout = "20") const {
+    std::vector<std::string> a{RECIPEC_RUNTIME_BIN, "run", plan, "--quiet", "--log-every", "1",
+                               "--peak-flops", "1e11", "--threads", "1", "--dist-timeout", timeout};
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  }
+
+  // Runs `fn` in a child whose stderr (and its workers') goes to a file; returns its exit
+  // code and the text in `err`.
+  template <class F>
+  int captured(F fn, std::string* err, const std::string& env_kill = "") const {
+    const auto path = (root_ / ("stderr-" + std::to_string(++calls_) + ".txt")).string();
+    std::fflush(stderr);
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      toFile(path);
+      if (!env_kill.empty()) ::setenv("RECIPEC_TEST_KILL", env_kill.c_str(), 1);
+      std::_Exit(fn());
+    }
+    int st = 0;
+    ::waitpid(pid, &st, 0);
+    std::ifstream in(path);
+    err->assign(std::istreambuf_iterator<char>(in), {});
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  }
+
+  int launch(int n, const std::vector<std::string>& args, std::string* err, const std::string& kill = "") const {
+    return captured([&] { return cli::launchLocalWorkers(args, n); }, err, kill);
+  }
+
+  int single(const std::vector<std::string>& args, std::string* err) const {
+    return captured([&] {
+      ::unsetenv("WORLD_SIZE");
+      std::vector<char*> argv;
+      for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+      argv.push_back(nullptr);
+      const pid_t p = ::fork();
+      if (p == 0) {
+        ::execv(argv[0], argv.data());
+        std::_Exit(127);
+      }
+      int st = 0;
+      ::waitpid(p, &st, 0);
+      return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    }, err);
+  }
+
+  static at::Tensor blockTable(const std::string& checkpoint) {
+    torch::serialize::InputArchive ar;
+    ar.load_from(checkpoint + "/tensors.pt");
+    at::Tensor t;
+    ar.read("block_table", t);
+    return t;
+  }
+
+  mutable int calls_ = 0;
+};
+
+TEST_F(DistributedTest, TwoProcessesTrainWhatOneTrains) {
+  const auto plan = writePlan(lfrPlan(tinyPlan(20), 20, 30));
+  std::string err;
+  ASSERT_EQ(single(runtimeArgs(plan, {"--run-dir", runDir("one")}), &err), 0) << err;
+  ASSERT_EQ(launch(2, runtimeArgs(plan, {"--run-dir", runDir("two")}), &err), 0) << err;
+
+  const auto a = metrics(runDir("one"), "train"), b = metrics(runDir("two"), "train");
+  ASSERT_EQ(a.size(), 50u);
+  ASSERT_EQ(b.size(), 50u);  // rank 0 alone writes
+  double max_diff = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i]["tokens"], b[i]["tokens"]);
+    max_diff = std::max(max_diff, std::abs(a[i]["loss"].get<double>() - b[i]["loss"].get<double>()));
+  }
+  std::printf("max |loss(1 process) - loss(2 processes)| over 50 steps: %.3g\n", max_diff);
+  EXPECT_LE(max_diff, 1e-5);
+
+  auto focusEvents = [](const std::string& dir) {
+    std::vector<nlohmann::json> out;
+    for (const auto& e : metrics(dir, "event"))
+      if (e["event"] == "focus") out.push_back(e);
+    return out;
+  };
+  const auto fa = focusEvents(runDir("one")), fb = focusEvents(runDir("two"));
+  ASSERT_EQ(fa.size(), 3u);  // steps 20, 30, 40
+  ASSERT_EQ(fa.size(), fb.size());
+  for (size_t i = 0; i < fa.size(); ++i) {
+    EXPECT_EQ(fa[i]["step"], fb[i]["step"]);
+    EXPECT_EQ(fa[i]["kept"], fb[i]["kept"]);
+    EXPECT_EQ(fa[i]["recorded"], fb[i]["recorded"]);
+    EXPECT_NEAR(fa[i]["threshold_ppl"].get<double>(), fb[i]["threshold_ppl"].get<double>(), 1e-4);
+  }
+  const auto ta = blockTable(runDir("one") + "/checkpoints/step_00000050");
+  const auto tb = blockTable(runDir("two") + "/checkpoints/step_00000050");
+  EXPECT_TRUE(torch::equal(ta.isnan(), tb.isnan()));  // the same blocks recorded
+  const auto seen = ta.isnan().logical_not();
+  const double table_diff = (ta.masked_select(seen) - tb.masked_select(seen)).abs().max().item<double>();
+  std::printf("max |block table difference|: %.3g over %lld recorded blocks\n", table_diff,
+              (long long)seen.sum().item<int64_t>());
+  EXPECT_LE(table_diff, 1e-5);
+
+  const auto ea = metrics(runDir("one"), "eval"), eb = metrics(runDir("two"), "eval");
+  ASSERT_EQ(ea.size(), eb.size());
+  for (size_t i = 0; i < ea.size(); ++i)
+    EXPECT_NEAR(ea[i]["loss"].get<double>(), eb[i]["loss"].get<double>(), 1e-5);
+  auto info = nlohmann::json::parse(std::ifstream(runDir("two") + "/run.json"));
+  EXPECT_EQ(info["world_size"], 2);
+  EXPECT_EQ(info["backend"], "gloo");
+}
+
+TEST_F(DistributedTest, TwoProcessResumeIsBitIdentical) {
+  const auto plan = writePlan(lfrPlan(tinyPlan(5), 5, 10));  // focus re-ranks at step 5 and 15
+  std::string err;
+  ASSERT_EQ(launch(2, runtimeArgs(plan, {"--run-dir", runDir("straight")}), &err), 0) << err;
+  ASSERT_EQ(launch(2, runtimeArgs(plan, {"--run-dir", runDir("split"), "--until-step", "8"}), &err), 0) << err;
+  ASSERT_EQ(launch(2, runtimeArgs(plan, {"--resume", runDir("split")}), &err), 0) << err;
+  const auto wa = models::readSafetensors(runDir("straight") + "/model.safetensors").tensors;
+  const auto wb = models::readSafetensors(runDir("split") + "/model.safetensors").tensors;
+  ASSERT_EQ(wa.size(), wb.size());
+  for (const auto& [name, t] : wa) EXPECT_TRUE(torch::equal(t, wb.at(name))) << name;
+  const auto la = metrics(runDir("straight"), "train"), lb = metrics(runDir("split"), "train");
+  ASSERT_EQ(la.size(), 15u);
+  ASSERT_EQ(lb.size(), 15u);
+  for (size_t i = 0; i < la.size(); ++i) {
+    EXPECT_EQ(la[i]["loss"], lb[i]["loss"]) << "step " << i + 1;
+    EXPECT_EQ(la[i]["grad_norm"], lb[i]["grad_norm"]) << "step " << i + 1;
+  }
+
+  // The 2-process checkpoint at step 8, resumed by one process: the same batches and
+  // recipe state; the losses equal up to float summation order.
+  fs::copy(runDir("split"), runDir("regrouped"), fs::copy_options::recursive);
+  for (const auto& c : fs::directory_iterator(runDir("regrouped") + "/checkpoints"))
+    if (c.path().filename() != "step_00000008") fs::remove_all(c.path());
+  ASSERT_EQ(single(runtimeArgs(plan, {"--resume", runDir("regrouped")}), &err), 0) << err;
+  const auto lc = metrics(runDir("regrouped"), "train");
+  ASSERT_EQ(lc.size(), 15u);
+  for (size_t i = 0; i < lc.size(); ++i)
+    EXPECT_NEAR(la[i]["loss"].get<double>(), lc[i]["loss"].get<double>(), 1e-5) << "step " << i + 1;
+}
+
+TEST_F(DistributedTest, AKilledWorkerIsNamedByItsPeer) {
+  const auto plan = writePlan(tinyPlan(400));
+  // Both ranks started by hand (no launcher that would stop the survivor): rank 1 kills
+  // itself with SIGKILL at step 5; rank 0 must stop with an error naming it.
+  const int port = cli::freeLocalPort();
+  std::vector<pid_t> pids;
+  std::vector<std::string> errs;
+  for (int r = 0; r < 2; ++r) {
+    errs.push_back((root_ / ("rank" + std::to_string(r) + ".txt")).string());
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      toFile(errs.back());
+      ::setenv("RANK", std::to_string(r).c_str(), 1);
+      ::setenv("LOCAL_RANK", std::to_string(r).c_str(), 1);
+      ::setenv("WORLD_SIZE", "2", 1);
+      ::setenv("MASTER_ADDR", "127.0.0.1", 1);
+      ::setenv("MASTER_PORT", std::to_string(port).c_str(), 1);
+      ::setenv("RECIPEC_TEST_KILL", "1:5", 1);
+      const auto args = runtimeArgs(plan, {"--run-dir", runDir("killed")});
+      std::vector<char*> argv;
+      for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+      argv.push_back(nullptr);
+      ::execv(argv[0], argv.data());
+      std::_Exit(127);
+    }
+    pids.push_back(pid);
+  }
+  int st0 = 0, st1 = 0;
+  ::waitpid(pids[1], &st1, 0);
+  ::waitpid(pids[0], &st0, 0);
+  std::ifstream in(errs[0]);
+  const std::string err0((std::istreambuf_iterator<char>(in)), {});
+  ASSERT_TRUE(WIFSIGNALED(st1));
+  EXPECT_EQ(WTERMSIG(st1), SIGKILL);
+  ASSERT_TRUE(WIFEXITED(st0)) << err0;
+  EXPECT_EQ(WEXITSTATUS(st0), 1) << err0;
+  EXPECT_NE(err0.find("rank 1 is gone"), std::string::npos) << err0;
+  EXPECT_EQ(err0.find("internal error"), std::string::npos) << err0;
+  // What was saved before stays (the step-0 state is not checkpointed: no rollback).
+  EXPECT_TRUE(fs::exists(runDir("killed") + "/plan.json"));
+}
+
+TEST_F(DistributedTest, TheLauncherNamesAKilledWorkerAndStopsTheRest) {
+  const auto plan = writePlan(tinyPlan(400));
+  std::string err;
+  const int code = launch(2, runtimeArgs(plan, {"--run-dir", runDir("killed")}), &err, "1:5");
+  EXPECT_EQ(code, 1) << err;
+  EXPECT_NE(err.find("error: worker rank 1"), std::string::npos) << err;
+  EXPECT_NE(err.find("SIGKILL"), std::string::npos) << err;
+  EXPECT_EQ(metrics(runDir("killed"), "summary").size(), 0u);  // it did not run to the end
+}
+
+TEST_F(DistributedTest, AMissingPeerIsNamedAfterTheTimeout) {
+  const auto plan = writePlan(tinyPlan(4));
+  std::string err;
+  const int code = captured([&] {
+    ::setenv("RANK", "0", 1);
+    ::setenv("WORLD_SIZE", "3", 1);
+    ::setenv("MASTER_ADDR", "127.0.0.1", 1);
+    ::setenv("MASTER_PORT", std::to_string(cli::freeLocalPort()).c_str(), 1);
+    auto args = runtimeArgs(plan, {"--run-dir", runDir("alone")}, "2");
+    std::vector<char*> argv;
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    return 127;
+  }, &err);
+  EXPECT_EQ(code, 1) << err;
+  EXPECT_NE(err.find("ranks 1, 2 never joined"), std::string::npos) << err;
+}
+
+TEST_F(DistributedTest, MalformedLauncherVariablesAreNamed) {
+  const auto plan = writePlan(tinyPlan(4));
+  std::string err;
+  const int code = captured([&] {
+    ::setenv("RANK", "2", 1);
+    ::setenv("WORLD_SIZE", "2", 1);
+    auto args = runtimeArgs(plan, {"--run-dir", runDir("bad")});
+    std::vector<char*> argv;
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    return 127;
+  }, &err);
+  EXPECT_EQ(code, 1) << err;
+  EXPECT_NE(err.find("RANK=2 is not below WORLD_SIZE=2"), std::string::npos) << err;
+}
+
+// A group of `copies` identical ranks, simulated: a sum is `copies` times the value.
+class FakeGroup : public Comm {
+ public:
+  explicit FakeGroup(int copies) : copies_(copies) {}
+  int rank() const override { return 0; }
+  int world() const override { return copies_; }
+  int localRank() const override { return 0; }
+  std::string backend() const override { return "fake"; }
+  void allreduce(std::vector<at::Tensor>& ts, ReduceOp op) override {
+    launches_.push_back(ts.size());
+    if (op == ReduceOp::kSum)
+      for (auto& t : ts) t.mul_(copies_);
+  }
+  void broadcast(at::Tensor&, int) override {}
+  at::Tensor allgather(const at::Tensor& t) override { return t.unsqueeze(0).expand({copies_, t.numel()}).clone(); }
+  void barrier() override {}
+  void storeBarrier(const std::string&, double) override {}
+  void reportFailure(const std::string&) override {}
+  std::vector<size_t> launches_;
+
+ private:
+  int copies_;
+};
+
+TEST(DistributedUnits, GradientsAreSummedInBucketsAndUndefinedOnesStayUndefined) {
+  std::vector<at::Tensor> params;
+  for (int64_t n : {5, 7, 3, 11}) params.push_back(at::randn({n}, at::kFloat).requires_grad_());
+  params.push_back(at::randn({2, 3}, at::kDouble).requires_grad_());
+  std::vector<at::Tensor> before;
+  for (size_t i = 0; i < params.size(); ++i) {
+    if (i == 2) continue;  // no gradient (a layer the step's subnet skipped)
+    params[i].mutable_grad() = at::randn_like(params[i]);
+  }
+  for (const auto& p : params) before.push_back(p.grad().defined() ? p.grad().clone() : at::Tensor());
+  FakeGroup group(3);
+  std::vector<at::Tensor> extra{at::ones({4})};
+  allreduceGradients(group, params, extra, /*bucket_bytes=*/40);  // 10 floats a bucket
+  ASSERT_EQ(group.launches_.size(), 1u);  // one launch
+  EXPECT_EQ(group.launches_[0], 4u);      // floats {5,7} {11}, doubles {6}, and the extra
+  for (size_t i = 0; i < params.size(); ++i) {
+    if (i == 2) {
+      EXPECT_FALSE(params[i].grad().defined());
+      continue;
+    }
+    EXPECT_TRUE(torch::allclose(params[i].grad(), before[i] * 3)) << i;
+  }
+  EXPECT_TRUE(torch::equal(extra[0], at::full({4}, 3.0f)));
+}
+
+TEST(DistributedUnits, WithoutLauncherVariablesTheRunIsOneProcess) {
+  ::unsetenv("WORLD_SIZE");
+  const auto env = readDistEnv();
+  EXPECT_EQ(env.world, 1);
+  auto comm = joinGroup(at::Device(at::kCPU), 60);
+  EXPECT_EQ(comm->world(), 1);
+  EXPECT_EQ(comm->backend(), "none");
+  EXPECT_EQ(comm->sum({1.5, 2}), (std::vector<double>{1.5, 2}));
+  EXPECT_EQ(comm->broadcastString("runs/x"), "runs/x");
+}
+
+}  // namespace
+}  // namespace recipec::train
