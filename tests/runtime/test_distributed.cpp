@@ -124,8 +124,27 @@ class DistributedTest : public TrainTest {
   mutable int calls_ = 0;
 };
 
-TEST_F(DistributedTest, TwoProcessesTrainWhatOneTrains) {
-  const auto plan = writePlan(lfrPlan(tinyPlan(20), 20, 30));
+// How the global batch of 8 is shared: micro-batches of 4 (one per rank), of 8 (split by
+// rows, with IR-DRO weights over each whole micro-batch), of 2 (two per rank, whose sum
+// order differs from one process's).
+struct Sharing {
+  int64_t micro_batch;
+  bool irdro;
+};
+class ParityTest : public DistributedTest, public ::testing::WithParamInterface<Sharing> {};
+
+TEST_P(ParityTest, TwoProcessesTrainWhatOneTrains) {
+  auto p = lfrPlan(tinyPlan(20), 20, 30);
+  p.train.micro_batch = GetParam().micro_batch;
+  if (GetParam().irdro) {
+    plan::Rule rw;
+    rw.action.kind = "reweight";
+    rw.action.method = "irdro";
+    rw.action.params["lambda"] = 1.0;
+    rw.source = "t:4:1";
+    p.phases[1].rules.push_back(rw);
+  }
+  const auto plan = writePlan(p);
   std::string err;
   ASSERT_EQ(single(runtimeArgs(plan, {"--run-dir", runDir("one")}), &err), 0) << err;
   ASSERT_EQ(launch(2, runtimeArgs(plan, {"--run-dir", runDir("two")}), &err), 0) << err;
@@ -138,7 +157,8 @@ TEST_F(DistributedTest, TwoProcessesTrainWhatOneTrains) {
     EXPECT_EQ(a[i]["tokens"], b[i]["tokens"]);
     max_diff = std::max(max_diff, std::abs(a[i]["loss"].get<double>() - b[i]["loss"].get<double>()));
   }
-  std::printf("max |loss(1 process) - loss(2 processes)| over 50 steps: %.3g\n", max_diff);
+  std::printf("micro_batch %lld%s: max |loss(1 process) - loss(2 processes)| over 50 steps: %.3g\n",
+              (long long)GetParam().micro_batch, GetParam().irdro ? " + irdro" : "", max_diff);
   EXPECT_LE(max_diff, 1e-5);
 
   auto focusEvents = [](const std::string& dir) {
@@ -173,6 +193,9 @@ TEST_F(DistributedTest, TwoProcessesTrainWhatOneTrains) {
   EXPECT_EQ(info["world_size"], 2);
   EXPECT_EQ(info["backend"], "gloo");
 }
+
+INSTANTIATE_TEST_SUITE_P(Sharings, ParityTest,
+                         ::testing::Values(Sharing{4, false}, Sharing{8, true}, Sharing{2, false}));
 
 TEST_F(DistributedTest, TwoProcessResumeIsBitIdentical) {
   const auto plan = writePlan(lfrPlan(tinyPlan(5), 5, 10));  // focus re-ranks at step 5 and 15
