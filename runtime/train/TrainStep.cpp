@@ -186,7 +186,8 @@ void Run::logTrain(int64_t s, const StepOutcome& o, double lr) {
   if (device_.is_cuda()) torch::cuda::synchronize();
   const double dt = std::chrono::duration<double>(now - t_log_).count();
   const double tps = double(tokens_since_log_) / std::max(1e-9, dt);
-  const double mfu = flops_since_log_ / std::max(1e-9, dt) / peak_flops_;
+  // Every rank computes at its own peak: the run's peak is world x rank 0's.
+  const double mfu = flops_since_log_ / std::max(1e-9, dt) / (peak_flops_ * comm_->world());
   writeMetrics({{"type", "train"}, {"step", s + 1}, {"tokens", ctx_.metrics.tokens},
                    {"loss", o.loss}, {"lr", lr}, {"grad_norm", o.grad_norm},
                    {"tokens_per_s", tps}, {"mfu", mfu}, {"flops_per_token", ctx_.flops_per_token},

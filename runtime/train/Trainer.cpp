@@ -228,7 +228,7 @@ void Run::writeRunFiles(bool resumed) {
       {"threads", at::get_num_threads()},
       {"torch_version", TORCH_VERSION},
       {"precision", plan_.train.precision},
-      {"peak_flops", peak_flops_},
+      {"peak_flops", peak_flops_},  // per process; MFU divides by world_size x this
       {"peak_flops_source", peak_source_},
       {"flops_per_token", full_flops_per_token_},
       {"flops_formula", "6*N_matmul + 12*L*H*Q*T (PaLM appendix B)"},
@@ -313,9 +313,9 @@ RunResult Run::execute() {
       (comm_->distributed() ? "; " + std::to_string(comm_->world()) + " processes (" + comm_->backend() + ")" : ""));
   char model_line[320];
   std::snprintf(model_line, sizeof model_line,
-                "model %s: %.4gM params, %.4g MFLOPs/token (6N + 12LHQT); peak %.4g GFLOP/s (%s); %d intra-op threads",
+                "model %s: %.4gM params, %.4g MFLOPs/token (6N + 12LHQT); peak %.4g GFLOP/s (%s)%s; %d intra-op threads",
                 plan_.train.model.c_str(), double(model_->numParams()) / 1e6, full_flops_per_token_ / 1e6,
-                peak_flops_ / 1e9, peak_source_.c_str(), at::get_num_threads());
+                peak_flops_ / 1e9, peak_source_.c_str(), comm_->distributed() ? " per process" : "", at::get_num_threads());
   log(timeline_.describe() + model_line);
 
   RunResult result;
