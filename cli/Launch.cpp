@@ -64,6 +64,7 @@ int launchLocalWorkers(const std::vector<std::string>& argv, int nproc) {
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
   sigaddset(&set, SIGCHLD);
   sigprocmask(SIG_BLOCK, &set, &old);
   const pid_t launcher = ::getpid();
@@ -78,8 +79,8 @@ int launchLocalWorkers(const std::vector<std::string>& argv, int nproc) {
     }
     if (pid == 0) {
       ::setpgid(0, 0);
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (::getppid() != launcher) _exit(1);  // the launcher died before prctl
+      ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // a stop request: all ranks agree on the step
+      if (::getppid() != launcher) _exit(143);  // the launcher died before prctl
       sigprocmask(SIG_SETMASK, &old, nullptr);
       const std::string n = std::to_string(nproc), rank = std::to_string(r);
       ::setenv("RANK", rank.c_str(), 1);
@@ -142,7 +143,7 @@ int launchLocalWorkers(const std::vector<std::string>& argv, int nproc) {
     timespec wait{0, 100 * 1000 * 1000};
     siginfo_t info;
     const int sig = ::sigtimedwait(&set, &info, &wait);
-    if (sig == SIGINT || sig == SIGTERM) {
+    if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP) {
       signalAlive(sig);  // each worker stops at its next step boundary, all at the same one
       forwarded = sig;
     }

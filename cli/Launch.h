@@ -4,14 +4,15 @@
 // ...` command line) with the variables a torchrun launcher sets: RANK = LOCAL_RANK = 0..n-1,
 // WORLD_SIZE = LOCAL_WORLD_SIZE = n, MASTER_ADDR = 127.0.0.1, MASTER_PORT = a free port.
 // Each worker runs in its own process group (a terminal's Ctrl-C reaches the launcher
-// alone) and dies with the launcher (PR_SET_PDEATHSIG). SIGINT and SIGTERM received by the
-// launcher are forwarded once to every worker. When a worker fails (non-zero exit or killed
+// alone) and gets SIGTERM when the launcher dies (PR_SET_PDEATHSIG). SIGINT, SIGTERM and
+// SIGHUP received by the launcher are forwarded to every worker (runtime/train/Signals.h:
+// the first stops the run at a step boundary all ranks agree on, a second stops at once). When a worker fails (non-zero exit or killed
 // by a signal) while no signal was forwarded, the launcher prints
 //   error: worker rank R exited with code C | was killed by signal S (SIGKILL); stopping ...
 // gives the others a few seconds to report what they saw, then SIGTERM, then SIGKILL.
 // Returns the exit code for `recipec`: 0 when every worker exited 0; the first failed
 // worker's code when it was 1 or 2, 1 when it was killed by a signal; after a forwarded
-// signal, rank 0's code. No LibTorch here: `recipec` never loads it.
+// signal, rank 0's code (130 / 143 after a clean stop). No LibTorch here: `recipec` never loads it.
 #pragma once
 
 #include <string>
