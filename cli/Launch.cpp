@@ -33,7 +33,12 @@ std::string describeStatus(int status) {
   return "stopped";
 }
 
-bool failed(int status) { return !WIFEXITED(status) || WEXITSTATUS(status) != 0; }
+// 129 / 130 / 143: a rank stopped cleanly on SIGHUP / SIGINT / SIGTERM (Signals.h); the
+// others stop at the same step by themselves.
+bool stoppedBySignal(int status) {
+  return WIFEXITED(status) && (WEXITSTATUS(status) == 129 || WEXITSTATUS(status) == 130 || WEXITSTATUS(status) == 143);
+}
+bool failed(int status) { return !WIFEXITED(status) || (WEXITSTATUS(status) != 0 && !stoppedBySignal(status)); }
 
 }  // namespace
 
@@ -156,7 +161,7 @@ int launchLocalWorkers(const std::vector<std::string>& argv, int nproc) {
   }
   if (forwarded) return WIFEXITED(status[0]) ? WEXITSTATUS(status[0]) : 1;
   for (int st : status)
-    if (failed(st)) return 1;
+    if (stoppedBySignal(st)) return WEXITSTATUS(st);
   return 0;
 }
 

@@ -12,7 +12,8 @@
 // gives the others a few seconds to report what they saw, then SIGTERM, then SIGKILL.
 // Returns the exit code for `recipec`: 0 when every worker exited 0; the first failed
 // worker's code when it was 1 or 2, 1 when it was killed by a signal; after a forwarded
-// signal, rank 0's code (130 / 143 after a clean stop). No LibTorch here: `recipec` never loads it.
+// signal, rank 0's code; 129 / 130 / 143 when the ranks stopped cleanly on a signal one of
+// them received (not a failure: the others stop at the same step by themselves). No LibTorch here: `recipec` never loads it.
 #pragma once
 
 #include <string>

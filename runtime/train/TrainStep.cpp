@@ -9,6 +9,7 @@
 #include "runtime/train/Loss.h"
 #include "runtime/train/Optim.h"
 #include "runtime/train/Schedule.h"
+#include "runtime/train/Signals.h"
 #include "runtime/train/TrainerImpl.h"
 
 namespace recipec::train {
@@ -22,13 +23,6 @@ Run::BatchShare Run::shareOfBatch() const {
   return {0, n_micro, mb * R / W, mb * (R + 1) / W};
 }
 
-namespace {
-
-// This process's stop request, which every rank contributes to the step's all-reduce so
-// that all stop after the same step. Until runtime/train/Signals.h lands: never.
-int localStopSignal() { return 0; }
-
-}  // namespace
 
 StepOutcome Run::trainStep(int64_t s, const TrainBatch& batch) {
   const auto& tr = plan_.train;
@@ -76,9 +70,11 @@ StepOutcome Run::trainStep(int64_t s, const TrainBatch& batch) {
   }
   // Gradients summed over ranks (each micro-batch loss is already scaled by micro/batch, so
   // the sum is the whole batch's gradient), with the losses and the stop flags in the same
-  // launch: [SIGINT count, SIGTERM count] over ranks.
-  const int signal_here = localStopSignal();
-  auto flags = at::tensor({signal_here == SIGINT ? 1.0f : 0.0f, signal_here == SIGTERM ? 1.0f : 0.0f}).to(device_);
+  // launch: how many ranks received [SIGHUP, SIGINT, SIGTERM] (Signals.h), so that all
+  // stop after the same step.
+  const int signal_here = stopSignal();
+  auto flags = at::tensor({signal_here == SIGHUP ? 1.0f : 0.0f, signal_here == SIGINT ? 1.0f : 0.0f,
+                           signal_here == SIGTERM ? 1.0f : 0.0f}).to(device_);
   std::vector<at::Tensor> extra{losses, flags};
   allreduceGradients(*comm_, params_, extra);
   losses = extra[0];
@@ -96,10 +92,12 @@ StepOutcome Run::trainStep(int64_t s, const TrainBatch& batch) {
   // The step's one device -> host transfer: (mean loss, grad norm).
   const auto stats = at::cat({at::stack({loss_sum / double(B), norm.to(at::kFloat)}), extra[1]}).to(at::kCPU);
   StepOutcome o;
-  o.stop_signal = stats[3].item<float>() > 0 ? SIGTERM : stats[2].item<float>() > 0 ? SIGINT : 0;
+  o.stop_signal = stats[4].item<float>() > 0 ? SIGTERM : stats[3].item<float>() > 0 ? SIGINT
+                 : stats[2].item<float>() > 0 ? SIGHUP : 0;
+  if (o.stop_signal && !agreed_stop_signal_) agreed_stop_signal_ = o.stop_signal;
   o.loss = double(stats[0].item<float>());
   o.grad_norm = double(stats[1].item<float>());
-  if (!std::isfinite(o.loss) || !std::isfinite(o.grad_norm)) {
+  if (!std::isfinite(o.loss) || !std::isfinite(o.grad_norm) || o.loss > divergence_loss_) {
     zeroGrad(params_);
     o.applied = false;
     o.trigger = "nan";

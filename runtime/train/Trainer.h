@@ -37,9 +37,10 @@ struct RunOptions {
   // Distributed runs (RANK/WORLD_SIZE/... set by the launcher): how long a collective or the
   // rendezvous waits for a peer before the run stops with an error naming it.
   double dist_timeout_s = 60;
-  // Test-only fault injection: at the start of step N, rank R kills itself with SIGKILL.
+  // Test-only fault injection: at the start of step N, rank R sends itself `signal`.
   int64_t debug_kill_step = -1;
   int debug_kill_rank = -1;
+  int debug_kill_signal = 9;  // SIGKILL
   // Test-only fault injection: the loss of step N's first-drawn batch reads NaN (a "bad
   // batch": a rollback that skips it trains on). -1 = off; not on the command line.
   int64_t debug_nan_step = -1;
@@ -50,6 +51,7 @@ struct RunResult {
   int64_t steps = 0;            // optimizer steps completed
   double final_loss = 0;
   bool stopped_by_rule = false;
+  int interrupted = 0;          // SIGINT/SIGTERM/SIGHUP that stopped the run (checkpoint saved)
 };
 
 RunResult runPlan(const RunOptions& options);

@@ -6,10 +6,13 @@
 //   (with RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT set, as torchrun or
 //   `recipec run --nproc N` set them, it is one rank of a data-parallel run)
 //   recipec-runtime version
-// Exit codes: 0 ok, 1 user error (plan, data, checkpoint, run directory, NaN), 2 internal.
+// Exit codes: 0 ok, 1 user error (plan, data, checkpoint, run directory, NaN, divergence, a
+// full disk), 2 internal; 130 / 143 / 129 after SIGINT / SIGTERM / SIGHUP stopped the run
+// with a checkpoint (runtime/train/Signals.h).
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <filesystem>
 #include <string>
 
 #include <malloc.h>
@@ -22,6 +25,7 @@
 #include "runtime/plan/Plan.h"
 #include "runtime/train/Errors.h"
 #include "runtime/train/RunDir.h"
+#include "runtime/train/Signals.h"
 #include "runtime/train/Trainer.h"
 
 int main(int argc, char** argv) {
@@ -41,10 +45,13 @@ int main(int argc, char** argv) {
   run->add_option("--resume", opt.resume_dir, "continue this run directory from its latest checkpoint");
   run->add_option("--runs-root", opt.runs_root, "parent of default run directories")->capture_default_str();
   run->add_option("--device", opt.device, "cpu or cuda")->capture_default_str();
-  run->add_option("--peak-flops", opt.peak_flops, "peak FLOP/s for MFU (default: measured matmul)");
-  run->add_option("--log-every", opt.log_every, "metrics line every N steps")->capture_default_str();
-  run->add_option("--until-step", opt.until_step, "stop (with a checkpoint) after this many steps");
-  run->add_option("--threads", opt.threads, "intra-op threads (default: LibTorch's)");
+  run->add_option("--peak-flops", opt.peak_flops, "peak FLOP/s for MFU (default: measured matmul)")
+      ->check(CLI::PositiveNumber);
+  run->add_option("--log-every", opt.log_every, "metrics line every N steps")->capture_default_str()
+      ->check(CLI::Range(int64_t(1), INT64_MAX));
+  run->add_option("--until-step", opt.until_step, "stop (with a checkpoint) after this many steps")
+      ->check(CLI::NonNegativeNumber);
+  run->add_option("--threads", opt.threads, "intra-op threads (default: LibTorch's)")->check(CLI::Range(1, 1024));
   run->add_flag("--quiet", opt.quiet, "no progress or log lines");
   run->add_option("--dist-timeout", opt.dist_timeout_s,
                   "distributed runs: seconds to wait for a peer before stopping with an error")->capture_default_str();
@@ -64,17 +71,21 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "error: give either --run-dir or --resume, not both\n");
     return 1;
   }
-  // Test-only fault injection (tests/runtime/test_distributed.cpp): RECIPEC_TEST_KILL=R:S
-  // makes rank R kill itself with SIGKILL at the start of step S.
+  // Test-only fault injection (tests/runtime/test_distributed.cpp): RECIPEC_TEST_KILL=R:S[:SIG]
+  // makes rank R send itself SIG (default SIGKILL) at the start of step S.
   if (const char* kill = std::getenv("RECIPEC_TEST_KILL"))
-    std::sscanf(kill, "%d:%ld", &opt.debug_kill_rank, &opt.debug_kill_step);
+    std::sscanf(kill, "%d:%ld:%d", &opt.debug_kill_rank, &opt.debug_kill_step, &opt.debug_kill_signal);
   // In a distributed run every rank's errors name it (the launcher interleaves them).
   std::string who;
   if (const char* world = std::getenv("WORLD_SIZE"); world && std::atoi(world) > 1)
     if (const char* rank = std::getenv("RANK")) who = std::string("[rank ") + rank + "] ";
+  recipec::train::installStopHandlers();
   try {
-    recipec::train::runPlan(opt);
-    return 0;
+    const auto result = recipec::train::runPlan(opt);
+    return result.interrupted ? recipec::train::exitCodeFor(result.interrupted) : 0;
+  } catch (const std::filesystem::filesystem_error& e) {
+    // A folder that cannot be created, renamed or read: the machine's state, not a bug.
+    std::fprintf(stderr, "\n%serror: %s\n", who.c_str(), e.what());
   } catch (const recipec::train::UserError& e) {
     std::fprintf(stderr, "\n%serror: %s\n", who.c_str(), e.what());
   } catch (const recipec::plan::PlanError& e) {

@@ -227,6 +227,24 @@ TEST_F(DistributedTest, TwoProcessResumeIsBitIdentical) {
     EXPECT_NEAR(la[i]["loss"].get<double>(), lc[i]["loss"].get<double>(), 1e-5) << "step " << i + 1;
 }
 
+TEST_F(DistributedTest, ASignalToOneRankStopsAllAtTheSameStepAndResumeIsExact) {
+  const auto plan = writePlan(lfrPlan(tinyPlan(5), 5, 10));
+  std::string err;
+  ASSERT_EQ(launch(2, runtimeArgs(plan, {"--run-dir", runDir("straight")}), &err), 0) << err;
+  // Rank 1 alone gets SIGTERM at the start of step 6: the flag rides step 6's all-reduce, so
+  // both ranks stop after step 7 with one checkpoint, and exit 143.
+  EXPECT_EQ(launch(2, runtimeArgs(plan, {"--run-dir", runDir("stopped")}), &err, "1:6:15"), 143) << err;
+  const auto summary = metrics(runDir("stopped"), "summary");
+  ASSERT_EQ(summary.size(), 1u) << err;
+  EXPECT_EQ(summary[0]["step"], 7);
+  EXPECT_EQ(summary[0]["interrupted"], "SIGTERM");
+  EXPECT_TRUE(fs::exists(runDir("stopped") + "/checkpoints/step_00000007"));
+  ASSERT_EQ(launch(2, runtimeArgs(plan, {"--resume", runDir("stopped")}), &err), 0) << err;
+  const auto wa = models::readSafetensors(runDir("straight") + "/model.safetensors").tensors;
+  const auto wb = models::readSafetensors(runDir("stopped") + "/model.safetensors").tensors;
+  for (const auto& [name, t] : wa) EXPECT_TRUE(torch::equal(t, wb.at(name))) << name;
+}
+
 TEST_F(DistributedTest, AKilledWorkerIsNamedByItsPeer) {
   const auto plan = writePlan(tinyPlan(400));
   // Both ranks started by hand (no launcher that would stop the survivor): rank 1 kills
