@@ -148,7 +148,7 @@ void addRun(CLI::App& app) {
     int64_t untilStep = -1, logEvery = -1;
     int threads = -1, nproc = 1;
     double distTimeout = -1;
-    bool quiet = false;
+    bool quiet = false, shardOptimizer = false;
   };
   auto a = std::make_shared<Args>();
   cmd->add_option("file", a->file, "Recipe file (optional with --resume: the run's own plan is used)");
@@ -164,6 +164,7 @@ void addRun(CLI::App& app) {
       ->check(CLI::Range(1, 1024))->capture_default_str();
   cmd->add_option("--dist-timeout", a->distTimeout, "With --nproc: seconds to wait for a peer before stopping (default 60)")
       ->check(CLI::PositiveNumber);
+  cmd->add_flag("--shard-optimizer", a->shardOptimizer, "With --nproc: ZeRO-1, the optimizer state sharded over the workers");
   cmd->add_option("--plan-out", a->planOut, "Also keep the compiled plan here");
   cmd->add_flag("-q,--quiet", a->quiet, "No progress or log lines");
   cmd->callback([a] {
@@ -184,6 +185,7 @@ void addRun(CLI::App& app) {
         threads = std::max(1, int(std::thread::hardware_concurrency()) / a->nproc);
       if (threads > 0) args.insert(args.end(), {"--threads", std::to_string(threads)});
       if (a->distTimeout > 0) args.insert(args.end(), {"--dist-timeout", std::to_string(a->distTimeout)});
+      if (a->shardOptimizer) args.push_back("--shard-optimizer");
       if (a->quiet) args.push_back("--quiet");
       return args;
     };

@@ -55,6 +55,7 @@ void Run::saveCheckpoint(int64_t s) {
   // Every rank's generator state, gathered to rank 0, which alone writes the checkpoint.
   const at::Tensor rngs = comm_->allgather(cpuRngState());  // (world, n) uint8
   checkReplicas();
+  if (shards_) shards_->gatherStateToLead(*optim_, params_);  // rank 0 writes the whole state
   if (!comm_->lead()) {
     last_ckpt_step_ = s;
     return;
@@ -132,6 +133,7 @@ void Run::saveCheckpoint(int64_t s) {
                     (previous ? "; the previous checkpoint `" + *previous + "` is intact"
                               : std::string("; no checkpoint was saved before it")));
   }
+  if (shards_) shards_->dropForeignState(*optim_, params_);
   last_ckpt_step_ = s;
   event("checkpoint", {{"path", folder}});
 }
@@ -169,6 +171,7 @@ void Run::loadCheckpointFiles(const std::string& folder, std::string& reading) {
   model_->setSubnet(std::nullopt);  // beforeStep sets it again when a subnet policy is active
   reading = "optimizer.pt";
   torch::load(*optim_, folder + "/optimizer.pt");
+  if (shards_) shards_->dropForeignState(*optim_, params_);
   reading = "tensors.pt";
 
   torch::serialize::InputArchive ar;

@@ -118,7 +118,9 @@ StepOutcome Run::trainStep(int64_t s, const TrainBatch& batch) {
     }
     se.window.push(v);  // flagged values stay out of the baseline
   }
+  if (shards_) shards_->keepOwnGradients(params_);  // ZeRO-1: update only the owned ones
   optim_->step();
+  if (shards_) shards_->shareUpdatedParameters(params_);
   zeroGrad(params_);
   const double tokens_step = double(B * T);
   flops_done_ += ctx_.flops_per_token * tokens_step;

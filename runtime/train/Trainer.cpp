@@ -86,6 +86,8 @@ void Run::setup() {
   plan_ = plan::readPlanFile(opt_.plan_path);
   if (opt_.threads > 0) at::set_num_threads(opt_.threads);
   device_ = pickDevice(opt_.device);
+  // One GPU per local rank (the process group already made it the current device).
+  if (device_.is_cuda() && comm_->distributed()) device_ = at::Device(at::kCUDA, c10::DeviceIndex(comm_->localRank()));
   const auto& tr = plan_.train;
   if (tr.precision != "fp32" && tr.precision != "bf16")
     throw plan::PlanError("precision `" + tr.precision + "` is not supported (fp32 or bf16)");
@@ -136,6 +138,7 @@ void Run::setup() {
   params_ = model_->parameters();
   broadcastParameters(*comm_, params_);  // equal already (same seed); now by construction
   optim_ = makeAdamW(params_, tr.optimizer);
+  if (opt_.shard_optimizer && comm_->distributed()) shards_ = std::make_unique<OptimizerShards>(*comm_, params_);
   full_flops_per_token_ = model_->flopsPerToken(tr.seq_len);
   divergence_loss_ = std::max(10.0, 2.0 * std::log(double(std::max<int64_t>(2, mcfg->vocab_size))));
 
@@ -398,6 +401,19 @@ RunResult Run::execute() {
                 plan_.train.model.c_str(), double(model_->numParams()) / 1e6, full_flops_per_token_ / 1e6,
                 peak_flops_ / 1e9, peak_source_.c_str(), comm_->distributed() ? " per process" : "", at::get_num_threads());
   log(timeline_.describe() + model_line);
+  if (shards_) {
+    const auto owned = comm_->allgather(at::tensor({shards_->ownedElements()}, at::kLong));  // (world, 1)
+    std::string per_rank;
+    for (int r = 0; r < comm_->world(); ++r) {
+      char mb[32];
+      std::snprintf(mb, sizeof mb, "%s%.4g", r ? " / " : "", double(owned[r][0].item<int64_t>()) * 8 / 1e6);
+      per_rank += mb;
+    }
+    char line[400];
+    std::snprintf(line, sizeof line, "optimizer state sharded over %d processes: %s MB per rank (AdamW moments, fp32), %.4g MB unsharded",
+                  comm_->world(), per_rank.c_str(), double(shards_->totalElements()) * 8 / 1e6);
+    log(line);
+  }
 
   RunResult result;
   result.run_dir = run_path_;

@@ -37,6 +37,9 @@ struct RunOptions {
   // Distributed runs (RANK/WORLD_SIZE/... set by the launcher): how long a collective or the
   // rendezvous waits for a peer before the run stops with an error naming it.
   double dist_timeout_s = 60;
+  // ZeRO stage 1 (ShardedOptim.h): each rank keeps the AdamW state of its share of the
+  // parameters. Same weights as unsharded; no effect in a single process.
+  bool shard_optimizer = false;
   // Test-only fault injection: at the start of step N, rank R sends itself `signal`.
   int64_t debug_kill_step = -1;
   int debug_kill_rank = -1;

@@ -22,6 +22,7 @@
 #include "runtime/train/Policy.h"
 #include "runtime/train/RunDir.h"
 #include "runtime/train/Rules.h"
+#include "runtime/train/ShardedOptim.h"
 #include "runtime/train/Timeline.h"
 #include "runtime/train/Trainer.h"
 
@@ -95,6 +96,7 @@ class Run {
   std::unique_ptr<Comm> comm_;
   std::string run_path_;       // the run directory on every rank (dir_ is rank 0's)
   int agreed_stop_signal_ = 0; // a stop signal any rank had at a step's all-reduce
+  std::unique_ptr<OptimizerShards> shards_;  // --shard-optimizer with several ranks
   plan::Plan plan_;
   std::string plan_text_;      // the resolved plan as written to plan.json
   Timeline timeline_;

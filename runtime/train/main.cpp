@@ -53,6 +53,8 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   run->add_option("--threads", opt.threads, "intra-op threads (default: LibTorch's)")->check(CLI::Range(1, 1024));
   run->add_flag("--quiet", opt.quiet, "no progress or log lines");
+  run->add_flag("--shard-optimizer", opt.shard_optimizer,
+                "distributed runs: ZeRO-1, each rank keeps the optimizer state of its share of the parameters");
   run->add_option("--dist-timeout", opt.dist_timeout_s,
                   "distributed runs: seconds to wait for a peer before stopping with an error")->capture_default_str();
   auto* version = app.add_subcommand("version", "print the build's revision and LibTorch version");

@@ -18,6 +18,7 @@
 #include "cli/Launch.h"
 #include "runtime/models/Safetensors.h"
 #include "runtime/train/Distributed.h"
+#include "runtime/train/ShardedOptim.h"
 #include "train_fixture.h"
 
 namespace recipec::train {
@@ -245,6 +246,38 @@ TEST_F(DistributedTest, ASignalToOneRankStopsAllAtTheSameStepAndResumeIsExact) {
   for (const auto& [name, t] : wa) EXPECT_TRUE(torch::equal(t, wb.at(name))) << name;
 }
 
+// ZeRO-1: each rank keeps the AdamW state of half the parameters. AdamW is elementwise, so
+// the weights equal the unsharded run's bit for bit; the checkpoint holds the whole state
+// (gathered to rank 0), so a sharded run resumes exactly.
+TEST_F(DistributedTest, ShardedOptimizerStateTrainsTheSameWeights) {
+  const auto plan = writePlan(lfrPlan(tinyPlan(10), 10, 20));  // 30 steps
+  std::string err;
+  ASSERT_EQ(single(runtimeArgs(plan, {"--run-dir", runDir("one")}), &err), 0) << err;
+  ASSERT_EQ(launch(2, runtimeArgs(plan, {"--run-dir", runDir("plain")}), &err), 0) << err;
+  ASSERT_EQ(launch(2, runtimeArgs(plan, {"--run-dir", runDir("zero"), "--shard-optimizer"}), &err), 0) << err;
+  ASSERT_EQ(launch(2, runtimeArgs(plan, {"--run-dir", runDir("split"), "--shard-optimizer", "--until-step", "12"}), &err), 0) << err;
+  ASSERT_EQ(launch(2, runtimeArgs(plan, {"--resume", runDir("split"), "--shard-optimizer"}), &err), 0) << err;
+  const auto one = metrics(runDir("one"), "train"), plain = metrics(runDir("plain"), "train"),
+             zero = metrics(runDir("zero"), "train"), split = metrics(runDir("split"), "train");
+  ASSERT_EQ(zero.size(), 30u);
+  ASSERT_EQ(split.size(), 30u);
+  double max_diff = 0;
+  for (size_t i = 0; i < zero.size(); ++i) {
+    EXPECT_EQ(plain[i]["loss"], zero[i]["loss"]) << "step " << i + 1;
+    EXPECT_EQ(zero[i]["loss"], split[i]["loss"]) << "step " << i + 1;
+    max_diff = std::max(max_diff, std::abs(one[i]["loss"].get<double>() - zero[i]["loss"].get<double>()));
+  }
+  std::printf("ZeRO-1, 2 processes: max |loss(1 process) - loss(sharded)| over 30 steps: %.3g\n", max_diff);
+  EXPECT_LE(max_diff, 1e-5);
+  const auto wp = models::readSafetensors(runDir("plain") + "/model.safetensors").tensors;
+  const auto wz = models::readSafetensors(runDir("zero") + "/model.safetensors").tensors;
+  const auto ws = models::readSafetensors(runDir("split") + "/model.safetensors").tensors;
+  for (const auto& [name, t] : wp) {
+    EXPECT_TRUE(torch::equal(t, wz.at(name))) << name;
+    EXPECT_TRUE(torch::equal(t, ws.at(name))) << name;
+  }
+}
+
 TEST_F(DistributedTest, AKilledWorkerIsNamedByItsPeer) {
   const auto plan = writePlan(tinyPlan(400));
   // Both ranks started by hand (no launcher that would stop the survivor): rank 1 kills
@@ -380,6 +413,28 @@ TEST(DistributedUnits, GradientsAreSummedInBucketsAndUndefinedOnesStayUndefined)
     EXPECT_TRUE(torch::allclose(params[i].grad(), before[i] * 3)) << i;
   }
   EXPECT_TRUE(torch::equal(extra[0], at::full({4}, 3.0f)));
+}
+
+TEST(DistributedUnits, OptimizerShardsBalanceTheParametersAndKeepOnlyOwnGradients) {
+  std::vector<at::Tensor> params;
+  for (int64_t n : {10, 100, 50, 60}) {
+    params.push_back(at::zeros({n}).requires_grad_());
+    params.back().mutable_grad() = at::ones({n});
+  }
+  FakeGroup group(2);  // this is rank 0 of 2
+  OptimizerShards shards(group, params);
+  // Largest first to the lighter rank: 100 -> 0, 60 -> 1, 50 -> 1, 10 -> 0.
+  EXPECT_EQ(shards.owner(1), 0);
+  EXPECT_EQ(shards.owner(3), 1);
+  EXPECT_EQ(shards.owner(2), 1);
+  EXPECT_EQ(shards.owner(0), 0);
+  EXPECT_EQ(shards.ownedElements(), 110);
+  EXPECT_EQ(shards.totalElements(), 220);
+  shards.keepOwnGradients(params);
+  EXPECT_TRUE(params[0].grad().defined());
+  EXPECT_TRUE(params[1].grad().defined());
+  EXPECT_FALSE(params[2].grad().defined());
+  EXPECT_FALSE(params[3].grad().defined());
 }
 
 TEST(DistributedUnits, WithoutLauncherVariablesTheRunIsOneProcess) {
