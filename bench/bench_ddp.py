@@ -10,12 +10,13 @@ with one thread each, at the same global batch. Prints the tokens/s of both (ste
 `--repeats` times and the best and median of each are printed, so load from other processes
 on a shared machine penalises neither side more than the other. The ideal ratio is 2.0 on two
 idle cores; the gap is the all-reduce of the 0.86M gradients (3.4 MB) per step and the step
-boundary the two wait on together. The loss of both is printed too: equal to ~1e-6.
+boundary the two wait on together. The loss of both is printed too, and the CPU seconds
+each side used (getrusage of the children: independent of other load on the machine).
 
 Run (from the repository root, after building recipec-runtime):
     /usr/bin/python3 bench/bench_ddp.py --runtime build/bin/recipec-runtime
 """
-import argparse, json, os, shutil, socket, statistics, subprocess, tempfile
+import argparse, json, os, resource, shutil, socket, statistics, subprocess, tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -51,6 +52,7 @@ def run(a, work, plan_path, nproc, tag):
     base = dict(os.environ)  # the shared token cache: the corpus is tokenized once
     port = str(free_port())
     procs = []
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     for r in range(nproc):
         env = dict(base)
         if nproc > 1:
@@ -58,6 +60,8 @@ def run(a, work, plan_path, nproc, tag):
                        MASTER_ADDR="127.0.0.1", MASTER_PORT=port)
         procs.append(subprocess.Popen(cmd, env=env))
     codes = [p.wait() for p in procs]
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     if any(codes):
         raise SystemExit(f"bench_ddp: {tag} failed: exit codes {codes}")
     steps = [json.loads(l) for l in open(os.path.join(run_dir, "metrics.jsonl"))]
@@ -65,7 +69,7 @@ def run(a, work, plan_path, nproc, tag):
     timed = steps[a.warmup:]
     tokens = 16 * 128
     seconds = sum(tokens / s["tokens_per_s"] for s in timed)
-    return len(timed) * tokens / seconds, [s["loss"] for s in steps]
+    return len(timed) * tokens / seconds, [s["loss"] for s in steps], cpu
 
 
 def main():
@@ -81,10 +85,12 @@ def main():
         plan_path = os.path.join(work, "plan.json")
         with open(plan_path, "w") as f:
             json.dump(make_plan(a), f)
-        one, two, loss_diff = [], [], 0.0
+        one, two, loss_diff, cpu1, cpu2 = [], [], 0.0, [], []
         for rep in range(a.repeats):
-            t1, l1 = run(a, work, plan_path, 1, f"one{rep}")
-            t2, l2 = run(a, work, plan_path, 2, f"two{rep}")
+            t1, l1, c1 = run(a, work, plan_path, 1, f"one{rep}")
+            t2, l2, c2 = run(a, work, plan_path, 2, f"two{rep}")
+            cpu1.append(c1)
+            cpu2.append(c2)
             one.append(t1)
             two.append(t2)
             loss_diff = max(loss_diff, max(abs(x - y) for x, y in zip(l1, l2)))
@@ -95,6 +101,10 @@ def main():
         print(f"{'2 workers x 1 thread (gloo)':28}{max(two):10.0f}{statistics.median(two):10.0f}  tokens/s")
         print(f"{'ratio':28}{max(two) / max(one):10.2f}{statistics.median(two) / statistics.median(one):10.2f}  (ideal 2.00)")
         print(f"max |loss difference| over {a.steps} steps: {loss_diff:.3g}")
+        # CPU seconds do not depend on what else the machine runs: what the second worker
+        # costs in work (setup of both processes included), apart from waiting.
+        print(f"CPU seconds per run (incl. setup), median: 1 worker {statistics.median(cpu1):.1f}, "
+              f"2 workers {statistics.median(cpu2):.1f} ({statistics.median(cpu2) / statistics.median(cpu1):.2f}x)")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
