@@ -127,10 +127,12 @@ class DistributedTest : public TrainTest {
 
 // How the global batch of 8 is shared: micro-batches of 4 (one per rank), of 8 (split by
 // rows, with IR-DRO weights over each whole micro-batch), of 2 (two per rank, whose sum
-// order differs from one process's).
+// order differs from one process's; with EST subnets, which leave the skipped layer's
+// gradients undefined on both ranks alike).
 struct Sharing {
   int64_t micro_batch;
   bool irdro;
+  bool subnet;
 };
 class ParityTest : public DistributedTest, public ::testing::WithParamInterface<Sharing> {};
 
@@ -145,6 +147,13 @@ TEST_P(ParityTest, TwoProcessesTrainWhatOneTrains) {
     rw.source = "t:4:1";
     p.phases[1].rules.push_back(rw);
   }
+  if (GetParam().subnet) {
+    plan::Rule sub;
+    sub.action.kind = "subnet";
+    sub.action.params = {{"layers", 0.5}, {"heads", 0.5}, {"mlp", 0.5}};
+    sub.source = "t:5:1";
+    p.phases[1].rules.push_back(sub);
+  }
   const auto plan = writePlan(p);
   std::string err;
   ASSERT_EQ(single(runtimeArgs(plan, {"--run-dir", runDir("one")}), &err), 0) << err;
@@ -158,8 +167,9 @@ TEST_P(ParityTest, TwoProcessesTrainWhatOneTrains) {
     EXPECT_EQ(a[i]["tokens"], b[i]["tokens"]);
     max_diff = std::max(max_diff, std::abs(a[i]["loss"].get<double>() - b[i]["loss"].get<double>()));
   }
-  std::printf("micro_batch %lld%s: max |loss(1 process) - loss(2 processes)| over 50 steps: %.3g\n",
-              (long long)GetParam().micro_batch, GetParam().irdro ? " + irdro" : "", max_diff);
+  std::printf("micro_batch %lld%s%s: max |loss(1 process) - loss(2 processes)| over 50 steps: %.3g\n",
+              (long long)GetParam().micro_batch, GetParam().irdro ? " + irdro" : "", GetParam().subnet ? " + subnet" : "",
+              max_diff);
   EXPECT_LE(max_diff, 1e-5);
 
   auto focusEvents = [](const std::string& dir) {
@@ -196,7 +206,7 @@ TEST_P(ParityTest, TwoProcessesTrainWhatOneTrains) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Sharings, ParityTest,
-                         ::testing::Values(Sharing{4, false}, Sharing{8, true}, Sharing{2, false}));
+                         ::testing::Values(Sharing{4, false, false}, Sharing{8, true, false}, Sharing{2, false, true}));
 
 TEST_F(DistributedTest, TwoProcessResumeIsBitIdentical) {
   const auto plan = writePlan(lfrPlan(tinyPlan(5), 5, 10));  // focus re-ranks at step 5 and 15
