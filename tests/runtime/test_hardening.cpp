@@ -18,7 +18,9 @@
 
 #include <gtest/gtest.h>
 
+#include "runtime/data/DataError.h"
 #include "runtime/data/Sha256.h"
+#include "runtime/data/Shard.h"
 #include "runtime/train/Checkpoint.h"
 #include "runtime/train/Errors.h"
 #include "runtime/train/Trainer.h"
@@ -345,6 +347,40 @@ TEST_F(RulesTest, ASigmaRuleDoesNotHideDivergenceFromStepZero) {
   }
   for (const auto& s : metrics(runDir("diverge"), "summary")) EXPECT_FALSE(s["finished"].get<bool>());
   EXPECT_FALSE(fs::exists(runDir("diverge") + "/model.safetensors"));
+}
+
+// ---- shards written by another tool (no sidecar): the tokenizer the advice names is allowed
+
+TEST_F(RulesTest, ShardsWithoutASidecarTrainWhenTheyNameTheirTokenizer) {
+  // Two documents per shard, end-of-text 256 between them, as llm.c's scripts write them.
+  fs::create_directories(root_ / "shards");
+  std::mt19937 rng(5);
+  for (int k = 0; k < 2; ++k) {
+    std::vector<int32_t> tokens;
+    std::vector<int64_t> starts;
+    for (int d = 0; d < 40; ++d) {
+      starts.push_back(int64_t(tokens.size()));
+      tokens.push_back(256);
+      for (int i = 0; i < 60; ++i) tokens.push_back(int32_t('a' + rng() % 26));
+    }
+    const auto path = (root_ / "shards" / ("s" + std::to_string(k) + ".bin")).string();
+    data::writeShard(path, tokens, starts, data::ShardMeta{257, 256, ""});
+    fs::remove(path + ".json");
+  }
+  auto make = [&](bool with_tokenizer) {
+    return plan([&](plan::Plan& q) {
+      q.datasets[1].kind = "shards";
+      q.datasets[1].paths = {"shards/*.bin"};
+      q.datasets[1].tokenizer = with_tokenizer ? "bytes" : "";
+    });
+  };
+  try {
+    runPlan(options(make(false), "no-tok"));
+    FAIL() << "expected a DataError";
+  } catch (const data::DataError& e) {
+    EXPECT_NE(std::string(e.what()).find("tokenizer = NAME"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(runPlan(options(make(true), "tok")).steps, 12);
 }
 
 // ---- a full disk (a small tmpfs; needs root to mount, skipped otherwise)
