@@ -17,6 +17,7 @@
 #include "runtime/models/Safetensors.h"
 #include "runtime/train/Device.h"
 #include "runtime/train/Errors.h"
+#include "runtime/train/Optim.h"
 #include "runtime/train/TrainerImpl.h"
 
 namespace recipec::train {
@@ -150,6 +151,7 @@ void Run::loadCheckpointFiles(const std::string& folder, std::string& reading) {
   model_->setSubnet(std::nullopt);  // beforeStep sets it again when a subnet policy is active
   reading = "optimizer.pt";
   torch::load(*optim_, folder + "/optimizer.pt");
+  placeStateWithParams(*optim_);  // a checkpoint moves between CPU and CUDA in both directions
   reading = "tensors.pt";
 
   torch::serialize::InputArchive ar;
