@@ -5,6 +5,7 @@
 namespace recipec::cli {
 
 void addFmt(CLI::App& app);   // cmd_fmt.cpp
+void addRuns(CLI::App& app);  // cmd_runs.cpp
 #ifdef RECIPEC_HAVE_MLIR
 void addDiff(CLI::App& app);     // cmd_diff.cpp
 void addExplain(CLI::App& app);  // cmd_explain.cpp
@@ -12,6 +13,7 @@ void addExplain(CLI::App& app);  // cmd_explain.cpp
 
 void addExtraCommands(CLI::App& app) {
   addFmt(app);
+  addRuns(app);
 #ifdef RECIPEC_HAVE_MLIR
   addDiff(app);
   addExplain(app);

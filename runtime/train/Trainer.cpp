@@ -348,8 +348,7 @@ RunResult Run::execute() {
   if (started) from = resumeFromNewestIntact();  // truncates metrics.jsonl to the checkpoint's position
   if (!metrics_) metrics_ = std::make_unique<MetricsLog>(dir_->metrics(), resume ? 0 : -1);
   const bool restored = from.has_value();
-  int64_t s = from.value_or(0);
-  log("run " + dir_->path() + (restored ? " (resumed at step " + std::to_string(s) + ")" : ""));
+  log("run " + dir_->path() + (restored ? " (resumed at step " + std::to_string(*from) + ")" : ""));
   char model_line[320];
   std::snprintf(model_line, sizeof model_line,
                 "model %s: %.4gM params, %.4g MFLOPs/token (6N + 12LHQT); peak %.4g GFLOP/s (%s); %d intra-op threads",
@@ -357,6 +356,18 @@ RunResult Run::execute() {
                 peak_flops_ / 1e9, peak_source_.c_str(), at::get_num_threads());
   log(timeline_.describe() + model_line);
 
+  try {
+    return trainLoop(restored, from.value_or(0));
+  } catch (const UserError& e) {
+    // The run ends unfinished: say so in metrics.jsonl too (`recipec runs` reads it); a
+    // resume truncates this line away with the rest written after its checkpoint.
+    if (!summary_written_) metrics_->write({{"type", "summary"}, {"step", ctx_.metrics.step}, {"tokens", ctx_.metrics.tokens},
+                     {"loss", ctx_.metrics.loss}, {"finished", false}, {"failed", e.what()}});
+    throw;
+  }
+}
+
+RunResult Run::trainLoop(bool restored, int64_t s) {
   RunResult result;
   result.run_dir = dir_->path();
   const int64_t total = timeline_.total_steps;
@@ -431,6 +442,7 @@ RunResult Run::execute() {
     summary["flops_saved_pct"] = 100.0 * (1.0 - flops_done_ / flops_full_);
   }
   metrics_->write(summary);
+  summary_written_ = true;
   result.steps = s;
   result.interrupted = interrupted_;
   const std::string resume_hint = "continue with `recipec run --resume " + dir_->path() + "`";

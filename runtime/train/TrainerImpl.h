@@ -59,6 +59,8 @@ class Run {
   // warning); returns the step to continue from, 0 when the run never saved one.
   std::optional<int64_t> resumeFromNewestIntact();
   void warn(const std::string& line);
+  RunResult trainLoop(bool restored, int64_t s);  // the step loop and the run's end
+  bool summary_written_ = false;
 
  private:
   void setup();

@@ -15,6 +15,7 @@
 #include <functional>
 #include <fstream>
 #include <random>
+#include <sstream>
 
 #include <gtest/gtest.h>
 
@@ -99,6 +100,18 @@ void replaceSealed(const fs::path& folder, const std::string& name, const std::s
   std::ofstream(folder / "MANIFEST.json", std::ios::trunc) << manifest.dump(2);
 }
 
+// The stdout of a command (run to its end).
+std::string stdoutOf(const std::vector<std::string>& args) {
+  std::string cmd;
+  for (const auto& a : args) cmd += "'" + a + "' ";
+  FILE* p = ::popen((cmd + "2>/dev/null").c_str(), "r");
+  std::string out;
+  char buf[4096];
+  for (size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+  ::pclose(p);
+  return out;
+}
+
 class HardeningTest : public TrainTest {
  protected:
   // A 12-step run with a checkpoint every 4 steps and evaluation: the run the cases stop,
@@ -174,6 +187,11 @@ TEST_F(HardeningTest, ASecondRunOnTheSameDirectoryIsRefusedWithThePid) {
   std::string err;
   EXPECT_EQ(runToEnd(runtime(p, {"--resume", dir}), &err), 1);
   EXPECT_NE(err.find("in use by another run (pid " + std::to_string(first.pid) + ")"), std::string::npos) << err;
+#ifdef RECIPEC_BIN
+  // `recipec runs` sees the holder without disturbing it.
+  const std::string list = stdoutOf({RECIPEC_BIN, "runs", runDir("")});
+  EXPECT_NE(list.find("running (pid " + std::to_string(first.pid) + ")"), std::string::npos) << list;
+#endif
   ::kill(first.pid, SIGINT);
   EXPECT_EQ(first.finish(), 128 + SIGINT) << first.text;
   // Once the holder is gone the lock is free.
@@ -489,6 +507,39 @@ TEST_F(RecipecRunTest, SigtermReachesTheTrainerWhichSavesAndTheTempPlanIsRemoved
   EXPECT_EQ(readFile(dir + "/model.safetensors"), readFile(ref_dir + "/model.safetensors"));
   // The same recipe through another path resumes too (nothing left to train: it ends at once).
   EXPECT_EQ(runToEnd(recipec({"./tiny.recipe", "--resume", dir}), &err), 0) << err;
+}
+
+TEST_F(RecipecRunTest, RunsListsEachRunWithItsStatus) {
+  std::string err;
+  ASSERT_EQ(runToEnd(recipec({"tiny.recipe", "--run-dir", runDir("done"), "--log-every", "1"}), &err), 0) << err;
+  ASSERT_EQ(runToEnd(recipec({"tiny.recipe", "--run-dir", runDir("part"), "--until-step", "10"}), &err), 0) << err;
+  Child c = spawn(recipec({"tiny.recipe", "--run-dir", runDir("term"), "--log-every", "1"}), root_, 12);
+  ASSERT_TRUE(c.readUntil("step 12/")) << c.text;
+  ::kill(c.pid, SIGTERM);
+  ASSERT_EQ(c.finish(), 128 + SIGTERM) << c.text;
+  const std::string list = stdoutOf({RECIPEC_BIN, "runs", runDir("")});
+  auto lineOf = [&](const std::string& name) {
+    const size_t at = list.find(runDir(name) + " ");
+    return at == std::string::npos ? std::string() : list.substr(at, list.find('\n', at) - at);
+  };
+  EXPECT_NE(lineOf("done").find("finished"), std::string::npos) << list;
+  EXPECT_NE(lineOf("done").find("40/40"), std::string::npos) << list;
+  EXPECT_NE(lineOf("part").find("stopped (--until-step)"), std::string::npos) << list;
+  EXPECT_NE(lineOf("part").find("10/40"), std::string::npos) << list;
+  EXPECT_NE(lineOf("term").find("interrupted (SIGTERM)"), std::string::npos) << list;
+  EXPECT_NE(lineOf("term").find("12/40"), std::string::npos) << list;
+  // --json: one object per run, the loss as logged.
+  const auto last = metrics(runDir("done"), "train").back();
+  bool seen = false;
+  std::istringstream json(stdoutOf({RECIPEC_BIN, "runs", "--json", runDir("")}));
+  for (std::string line; std::getline(json, line);) {
+    const auto j = nlohmann::json::parse(line);
+    if (j["run"] != runDir("done")) continue;
+    seen = true;
+    EXPECT_EQ(j["loss"].get<double>(), last["loss"].get<double>());
+    EXPECT_EQ(j["status"], "finished");
+  }
+  EXPECT_TRUE(seen);
 }
 
 TEST_F(RecipecRunTest, BadFlagsAndAMissingRecipeAreUserErrors) {
