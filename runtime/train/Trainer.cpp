@@ -104,6 +104,7 @@ void Run::setup() {
   } catch (const std::invalid_argument& e) {
     throw plan::PlanError(e.what());
   }
+  starts_from_weights_ = !mcfg->init_from.empty();
   if (!mcfg->init_from.empty()) {
     const std::string path = data::resolvePath(mcfg->init_from, plan_.base_dir);
     try {
@@ -276,6 +277,8 @@ void Run::boundary(int64_t s) {
     bool due = false;
     for (const auto& e : plan_.evaluations) due = due || s % e.every.steps == 0;
     if (due) evaluate(s, /*all=*/false);
+  } else if (starts_from_weights_ && !plan_.evaluations.empty()) {
+    evaluate(0, /*all=*/true);  // the baseline a continued run is measured against
   }
   for (auto& r : rules_[phase_])
     if (r.due(s, timeline_.phases[phase_].start, ctx_.metrics)) r.policy().fire(ctx_);

@@ -61,6 +61,7 @@ class Run {
   void warn(const std::string& line);
   RunResult trainLoop(bool restored, int64_t s);  // the step loop and the run's end
   bool summary_written_ = false;
+  bool starts_from_weights_ = false;  // `init from`: every evaluation also runs at step 0
 
  private:
   void setup();
