@@ -8,6 +8,7 @@ void addFmt(CLI::App& app);   // cmd_fmt.cpp
 #ifdef RECIPEC_HAVE_MLIR
 void addDiff(CLI::App& app);     // cmd_diff.cpp
 void addExplain(CLI::App& app);  // cmd_explain.cpp
+void addReport(CLI::App& app);   // cmd_report.cpp
 #endif
 
 void addExtraCommands(CLI::App& app) {
@@ -15,6 +16,7 @@ void addExtraCommands(CLI::App& app) {
 #ifdef RECIPEC_HAVE_MLIR
   addDiff(app);
   addExplain(app);
+  addReport(app);
 #endif
 }
 
