@@ -73,7 +73,7 @@
   }
 
   // Phase boundaries (dashed, in the run's colour, named at the top) and event markers
-  // (a thin line and a triangle at the bottom, one row per run), drawn over the curves.
+  // (a thin line and a triangle at the bottom, in the event's colour), drawn over the curves.
   function markersHook(u) {
     const ctx = u.ctx, { left, top, width, height } = u.bbox, dpr = devicePixelRatio || 1;
     ctx.save();
@@ -104,6 +104,7 @@
         ctx.fillText(p.name, x + 4 * dpr, top + (12 + 13 * line) * dpr);
       }
     }
+    const stack = new Map();  // markers at one place pile up instead of hiding each other
     DATA.runs.forEach((run, r) => {
       if (!visible[r]) return;
       run.events.forEach(e => {
@@ -111,7 +112,9 @@
         if (!state.kinds[k]) return;
         const x = u.valToPos(xOf(e), 'x', true);
         if (x < left - 1 || x > left + width + 1) return;
-        const y = top + height - (4 + 11 * r) * dpr, s = 5 * dpr;
+        const slot = stack.get(Math.round(x / dpr)) || 0;
+        stack.set(Math.round(x / dpr), slot + 1);
+        const y = top + height - (4 + 10 * slot) * dpr, s = 5 * dpr;
         ctx.strokeStyle = KINDS[k].color; ctx.globalAlpha = 0.3; ctx.lineWidth = 1 * dpr;
         ctx.beginPath(); ctx.moveTo(x, top); ctx.lineTo(x, top + height); ctx.stroke();
         ctx.globalAlpha = 1; ctx.fillStyle = KINDS[k].color;
@@ -257,7 +260,7 @@
         el('td', { class: 'num' }, saved !== undefined ? saved.toFixed(1) + '%' : '—',
           saved > 0 ? el('span', { class: 'bar', style: 'width:' + Math.min(60, saved * 0.6).toFixed(1) + 'px' }) : null),
         el('td', { class: 'num' }, Object.entries(counts).map(([k, n]) => n + ' ' + KINDS[k].label).join(', ') || '—',
-          s.rollbacks ? ' · ' + s.rollbacks + ' rollbacks' : ''),
+          s.rollbacks && !counts.rollback ? ' · ' + s.rollbacks + ' rollback(s)' : ''),
         el('td', null, status));
     });
     host.append(el('h2', null, DATA.runs.length === 1 ? 'Run' : DATA.runs.length + ' runs'),
@@ -270,7 +273,7 @@
     if (!DATA.runs.length) { side.remove(); return; }
     side.append(el('h2', null, 'Recipe difference'));
     if (!DATA.diffs.length)
-      side.append(el('p', { class: 'note' }, 'One run: nothing to compare. Give more runs to see what differs from the first, by meaning (`recipec diff`).'));
+      side.append(el('p', { class: 'note' }, 'One run: nothing to compare. With more runs, this shows what differs from the first in meaning, as recipec diff does.'));
     DATA.diffs.forEach(d => {
       const box = el('div', { class: 'diff', 'data-diff': d.b });
       box.append(el('h3', null, d.b, el('span', { class: 'note' }, ' vs ' + d.a)));
