@@ -79,6 +79,7 @@
     ctx.save();
     ctx.beginPath(); ctx.rect(left, top, width, height); ctx.clip();
     ctx.font = `${11 * dpr}px sans-serif`;
+    ctx.textAlign = 'left'; ctx.textBaseline = 'alphabetic';  // uPlot leaves its axes' settings
     const visible = DATA.runs.map(r => runVisible(u, r.name));
     // A boundary that several shown runs have at the same place is drawn once, in grey.
     const bounds = new Map();
@@ -344,9 +345,14 @@
     const grid = el('div', { class: 'grid' });
     host.append(grid);
     const classes = a.classes || [], datasets = a.datasets || [];
-    if (classes.length) {
-      const box = chartBox('classes:' + n, 'NLL change per token class', 'sum over tokens of NLL(B) − NLL(A); < 0: B predicts them better');
-      grid.append(box);
+    // Both boxes are placed before either chart is drawn: each sizes itself to its box.
+    const classBox = classes.length ? chartBox('classes:' + n, 'NLL change per token class',
+      'sum over tokens of NLL(B) − NLL(A); < 0: B predicts them better') : null;
+    const simBox = datasets.length ? chartBox('similarity:' + n, 'Similarity vs perplexity change, per dataset',
+      'x: similarity to ' + (a.reference || 'the reference') + ' · y: ppl(B)/ppl(A) − 1') : null;
+    [classBox, simBox].forEach(b => b && grid.append(b));
+    if (classBox) {
+      const box = classBox;
       const labels = classes.map(c => c.class);
       const xs = classes.map((c, i) => i);
       const series = [{ label: 'class', value: (u, v) => v === null ? '—' : labels[v] }];
@@ -362,15 +368,13 @@
         scales: { x: { time: false, range: [-0.6, xs.length - 0.4] } },
         cursor: { drag: { x: false, y: false } },
         series,
-        axes: [{ splits: () => xs, values: (u, v) => v.map(i => labels[i] ?? ''), rotate: -30, size: 70, gap: 4 },
+        axes: [{ splits: () => xs, values: (u, v) => v.map(i => labels[i] ?? ''), rotate: -30, size: 90, gap: 4 },
                { label: 'Σ ΔNLL (nats)', size: 62 }],
         legend: { live: true },
       }, data, box);
     }
-    if (datasets.length) {
-      const box = chartBox('similarity:' + n, 'Similarity vs perplexity change, per dataset',
-        'x: similarity to ' + (a.reference || 'the reference') + ' · y: ppl(B)/ppl(A) − 1');
-      grid.append(box);
+    if (simBox) {
+      const box = simBox;
       const pts = datasets.map(d => ({ name: d.name, x: d.similarity, y: 100 * (d.ppl_b / d.ppl_a - 1) }))
         .sort((p, q) => p.x - q.x);
       new uPlot({
@@ -385,6 +389,7 @@
         hooks: { draw: [u => {
           const ctx = u.ctx, dpr = devicePixelRatio || 1;
           ctx.save(); ctx.font = `${11 * dpr}px sans-serif`; ctx.fillStyle = '#24292f';
+          ctx.textAlign = 'left'; ctx.textBaseline = 'alphabetic';
           pts.forEach(p => ctx.fillText(p.name + (p.name === a.reference ? ' (reference)' : ''),
             u.valToPos(p.x, 'x', true) + 8 * dpr, u.valToPos(p.y, 'y', true) - 6 * dpr));
           ctx.restore();

@@ -100,6 +100,18 @@ try {
       eq(await page.$$eval('#events tbody tr', r => r.length), events.length, 'events listed with checkpoints ticked');
     }
     eq(await page.$$eval('.diff', d => d.length), runs.length - 1, 'one recipe difference per run after the first');
+    // The values drawn: with the cursor at the right edge of the loss chart, the legend shows
+    // each run's loss at the last step any run logged (the last line of a step counts).
+    const lastStep = Math.max(...runs.flatMap(r => r.m.filter(x => x.type === 'train').map(x => x.step)));
+    const want = [String(lastStep), ...runs.map(r => {
+      const at = r.m.filter(x => x.type === 'train' && x.step === lastStep);
+      return at.length ? at[at.length - 1].loss.toFixed(4) : '—';
+    })];
+    const over = await page.$('section[data-chart="loss"] .u-over');
+    const bb = await over.boundingBox();
+    await page.mouse.move(bb.x + bb.width - 1, bb.y + bb.height / 2);
+    eq(await page.$$eval('section[data-chart="loss"] .u-legend td.u-value', t => t.map(x => x.textContent)), want,
+       'loss legend at the last step');
     await page.click('button[data-x="tokens"]');
     const after = await counts();
     eq(after, got, 'the tokens x-axis draws the same charts and series');
