@@ -39,14 +39,16 @@
       if (a >= d) return +(v / d).toPrecision(digits || 3) + s;
     return String(+v.toPrecision(digits || 3));
   }
+  const isNum = v => typeof v === 'number' && isFinite(v);
+  const fixed = (v, d) => isNum(v) ? v.toFixed(d) : '—';
   const fmt = {
-    loss: v => v === null ? '—' : v.toFixed(4),
-    ppl: v => v === null ? '—' : (v >= 100 ? v.toFixed(1) : v.toFixed(3)),
-    lr: v => v === null ? '—' : v.toExponential(2),
-    tps: v => v === null ? '—' : si(v, 3) + ' tok/s',
-    mfu: v => v === null ? '—' : v.toFixed(2) + '%',
-    step: v => v === null ? '—' : String(Math.round(v)),
-    tokens: v => v === null ? '—' : si(v, 4),
+    loss: v => fixed(v, 4),
+    ppl: v => !isNum(v) ? '—' : (v >= 100 ? v.toFixed(1) : v.toFixed(3)),
+    lr: v => isNum(v) ? v.toExponential(2) : '—',
+    tps: v => isNum(v) ? si(v, 3) + ' tok/s' : '—',
+    mfu: v => isNum(v) ? v.toFixed(2) + '%' : '—',
+    step: v => isNum(v) ? String(Math.round(v)) : '—',
+    tokens: v => isNum(v) ? si(v, 4) : '—',
   };
   const last = a => a.length ? a[a.length - 1] : null;
   const runColor = i => RUN_COLORS[i % RUN_COLORS.length];
@@ -339,16 +341,20 @@
       (B.path || 'B') + ' (step ' + (B.step ?? '?') + ')'),
       el('p', { class: 'note' }, 'from ' + a.file + ' · reference dataset ' + (a.reference || '—') +
         ' · similarity: ' + (a.similarity_metric || '—')));
-    if (a.masked && a.masked.mask)
+    if (a.masked && Array.isArray(a.masked.mask))
       host.append(el('p', null, 'Perplexity with ', el('b', null, a.masked.mask.join(', ')), ' masked out: ',
         fmt.ppl(a.masked.ppl_a), ' → ', fmt.ppl(a.masked.ppl_b)));
     const grid = el('div', { class: 'grid' });
     host.append(grid);
-    const classes = a.classes || [], datasets = a.datasets || [];
+    // Entries without the numbers a chart needs are left out of it (the tables show them).
+    const classes = (a.classes || []).filter(c => isNum(c.delta_nll_sum));
+    const datasets = a.datasets || [];
+    const pts = datasets.map(d => ({ name: String(d.name), x: d.similarity, y: 100 * (d.ppl_b / d.ppl_a - 1) }))
+      .filter(p => isNum(p.x) && isNum(p.y)).sort((p, q) => p.x - q.x);
     // Both boxes are placed before either chart is drawn: each sizes itself to its box.
     const classBox = classes.length ? chartBox('classes:' + n, 'NLL change per token class',
       'sum over tokens of NLL(B) − NLL(A); < 0: B predicts them better') : null;
-    const simBox = datasets.length ? chartBox('similarity:' + n, 'Similarity vs perplexity change, per dataset',
+    const simBox = pts.length ? chartBox('similarity:' + n, 'Similarity vs perplexity change, per dataset',
       'x: similarity to ' + (a.reference || 'the reference') + ' · y: ppl(B)/ppl(A) − 1') : null;
     [classBox, simBox].forEach(b => b && grid.append(b));
     if (classBox) {
@@ -375,8 +381,6 @@
     }
     if (simBox) {
       const box = simBox;
-      const pts = datasets.map(d => ({ name: d.name, x: d.similarity, y: 100 * (d.ppl_b / d.ppl_a - 1) }))
-        .sort((p, q) => p.x - q.x);
       new uPlot({
         width: Math.max(320, box.clientWidth - 16), height: 280,
         scales: { x: { time: false, range: (u, lo, hi) => pad(lo, hi) }, y: { range: (u, lo, hi) => pad(lo, hi) } },
@@ -405,9 +409,9 @@
           const ch = 100 * (d.ppl_b / d.ppl_a - 1);
           return el('tr', null, el('td', null, d.name), el('td', { class: 'num' }, si(d.tokens, 4)),
             el('td', { class: 'num' }, fmt.ppl(d.ppl_a)), el('td', { class: 'num' }, fmt.ppl(d.ppl_b)),
-            el('td', { class: 'num ' + (ch > 0 ? 'pos' : 'neg') }, (ch > 0 ? '+' : '') + ch.toFixed(1) + '%'),
+            el('td', { class: 'num ' + (ch > 0 ? 'pos' : 'neg') }, isNum(ch) ? (ch > 0 ? '+' : '') + ch.toFixed(1) + '%' : '—'),
             el('td', { class: 'num' }, fmt.loss(d.mean_nll_a)), el('td', { class: 'num' }, fmt.loss(d.mean_nll_b)),
-            el('td', { class: 'num' }, d.similarity === undefined ? '—' : d.similarity.toFixed(3)));
+            el('td', { class: 'num' }, fixed(d.similarity, 3)));
         }))));
     }
     const top = a.top_tokens || [];
@@ -416,9 +420,9 @@
         el('thead', null, el('tr', null, el('th', { class: 'num' }, 'id'), el('th', null, 'token'),
           el('th', { class: 'num' }, 'count'), el('th', { class: 'num' }, 'Σ ΔNLL'), el('th', { class: 'num' }, 'mean ΔNLL'))),
         el('tbody', null, ...top.map(t => el('tr', null, el('td', { class: 'num' }, t.id),
-          el('td', null, el('span', { class: 'tok' }, tokenText(t.text))), el('td', { class: 'num' }, t.count),
-          el('td', { class: 'num ' + (t.delta_nll_sum > 0 ? 'pos' : 'neg') }, t.delta_nll_sum.toFixed(2)),
-          el('td', { class: 'num' }, t.count ? (t.delta_nll_sum / t.count).toFixed(3) : '—')))))));
+          el('td', null, el('span', { class: 'tok' }, tokenText(t.text ?? ''))), el('td', { class: 'num' }, t.count ?? '—'),
+          el('td', { class: 'num ' + (t.delta_nll_sum > 0 ? 'pos' : 'neg') }, fixed(t.delta_nll_sum, 2)),
+          el('td', { class: 'num' }, t.count ? fixed(t.delta_nll_sum / t.count, 3) : '—')))))));
     }
   }
 

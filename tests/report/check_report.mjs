@@ -56,9 +56,10 @@ if (runs.length) {
   }
 }
 analyses.forEach((a, n) => {
-  const cls = a.classes || [];
+  const finite = v => typeof v === 'number' && isFinite(v);
+  const cls = (a.classes || []).filter(c => finite(c.delta_nll_sum));
   if (cls.length) expected['classes:' + n] = (cls.some(c => c.delta_nll_sum > 0) ? 1 : 0) + (cls.some(c => c.delta_nll_sum <= 0) ? 1 : 0);
-  if ((a.datasets || []).length) expected['similarity:' + n] = 1;
+  if ((a.datasets || []).some(d => finite(d.similarity) && finite(d.ppl_b / d.ppl_a))) expected['similarity:' + n] = 1;
 });
 const events = runs.flatMap(r => r.m.filter(x => x.type === 'event' && x.event !== 'phase'));
 const nonCheckpoint = events.filter(e => e.event !== 'checkpoint').length;

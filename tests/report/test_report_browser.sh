@@ -6,7 +6,8 @@
 # Trains tests/report/tiny.recipe twice (the second with --set lr=1e-2, so the recipe
 # difference has something to show), adds the checked-in fixtures (fixtures/spiky-run: a
 # metrics.jsonl with a spike skip, a NaN rollback that replays steps and a cut last line, no
-# plan; copied under a name that is HTML; fixtures/analyze.json), writes the report and has
+# plan; copied under a name that is HTML; fixtures/analyze.json, and analyze-sparse.json
+# with no classes and no similarity, which draws tables but no chart), writes the report and has
 # check_report.mjs open it from disk in Debian's headless Chromium. The page and its
 # screenshot are kept in ARTEFACT_DIR (report.html, report.png). Exit 77 (ctest: skipped)
 # with a message when chromium, node or playwright-core is missing: scripts/setup.sh
@@ -18,6 +19,8 @@ PW=$SRC/.deps/node_modules/playwright-core
 skip() { echo "SKIP: $* (scripts/setup.sh installs it)"; exit 77; }
 [ -x "$CHROMIUM" ] || skip "no chromium at $CHROMIUM"
 command -v node >/dev/null || skip "node is not installed"
+NODE_MAJOR=$(node -p 'process.versions.node.split(".")[0]')
+[ "$NODE_MAJOR" -ge 20 ] || skip "node $NODE_MAJOR is too old for playwright-core 1.65 (needs 20)"
 [ -f "$PW/package.json" ] || skip "playwright-core is not in $SRC/.deps/node_modules (scripts/fetch_web.sh)"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/recipec-report-test.XXXXXX")
@@ -42,6 +45,6 @@ cd "$WORK"
 "$BIN/recipec" run tiny.recipe --run-dir runs/hi-lr --quiet --log-every 2 --set lr=1e-2
 SPIKY='<img src=x onerror=alert(1)>'
 cp -r "$SRC/tests/report/fixtures/spiky-run" "$WORK/$SPIKY"
-INPUTS=(runs/base runs/hi-lr "$SPIKY" "$SRC/tests/report/fixtures/analyze.json")
+INPUTS=(runs/base runs/hi-lr "$SPIKY" "$SRC/tests/report/fixtures/analyze.json" "$SRC/tests/report/fixtures/analyze-sparse.json")
 "$BIN/recipec" report "${INPUTS[@]}" -o "$OUT/report.html"
 node "$SRC/tests/report/check_report.mjs" "$OUT/report.html" "$OUT/report.png" "$PW" "$CHROMIUM" "${INPUTS[@]}"
