@@ -76,7 +76,8 @@ ChartLib findChartLib() {
   std::error_code ec;
   for (const auto& dir : places) {
     if (fs::exists(dir / "uPlot.iife.min.js", ec) && fs::exists(dir / "uPlot.min.css", ec))
-      return {slurp(dir / "uPlot.iife.min.js"), slurp(dir / "uPlot.min.css"), dir.lexically_normal().string()};
+      return {slurp(dir / "uPlot.iife.min.js"), slurp(dir / "uPlot.min.css"),
+              fs::exists(dir / "LICENSE", ec) ? slurp(dir / "LICENSE") : std::string(), dir.lexically_normal().string()};
   }
   std::string where;
   for (const auto& dir : places) where += " `" + (dir / "uPlot.iife.min.js").lexically_normal().string() + "`";
@@ -117,11 +118,15 @@ std::string jsonForScript(const nlohmann::json& j) {
 }
 
 std::string renderPage(const nlohmann::json& data, const std::string& title, const ChartLib& lib) {
+  // The MIT licence asks for its notice in every copy: the page is one.
+  std::string licenseComment;
+  if (!lib.license.empty() && lib.license.find("*/") == std::string::npos)
+    licenseComment = "/* uPlot, https://github.com/leeoniya/uPlot\n" + lib.license + "*/\n";
   return fill(kPageHtml, {{"@TITLE@", escapeHtml(title)},
                           {"/*@UPLOT_CSS@*/", guardElement(lib.css, "</style")},
                           {"/*@PAGE_CSS@*/", guardElement(kPageCss, "</style")},
                           {"@DATA@", jsonForScript(data)},
-                          {"/*@UPLOT_JS@*/", guardElement(lib.js, "</script")},
+                          {"/*@UPLOT_JS@*/", guardElement(licenseComment + lib.js, "</script")},
                           {"/*@PAGE_JS@*/", guardElement(kPageJs, "</script")}});
 }
 

@@ -22,6 +22,7 @@ namespace recipec::report {
 
 struct ChartLib {
   std::string js, css;  // uPlot.iife.min.js, uPlot.min.css
+  std::string license;  // its LICENSE (MIT), put beside it in the page; "" when absent
   std::string from;     // the folder they were read from
 };
 
