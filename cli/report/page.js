@@ -147,7 +147,7 @@
     const log = spec.log && ys.length && Math.max(...ys) / Math.min(...ys) > 20;
     const opts = {
       width, height: 240,
-      cursor: { sync: { key: 'curves' }, drag: { x: true, y: false } },
+      cursor: { sync: { key: 'curves' }, drag: { x: true, y: true, uni: 40 } },  // a box zooms both axes, a flat drag only x
       scales: { x: { time: false }, y: log ? { distr: 3 } : {} },
       series: [{ label: state.x, value: (u, v) => fmt[state.x](v) }].concat(spec.series.map(s => ({
         label: s.label, stroke: s.color, width: 1.75, spanGaps: true,

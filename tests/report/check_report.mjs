@@ -113,6 +113,12 @@ try {
     await page.mouse.move(bb.x + bb.width - 1, bb.y + bb.height / 2);
     eq(await page.$$eval('section[data-chart="loss"] .u-legend td.u-value', t => t.map(x => x.textContent)), want,
        'loss legend at the last step');
+    // Zoom with a box and reset: the page keeps working (errors are checked at the end).
+    await page.mouse.move(bb.x + bb.width * 0.5, bb.y + bb.height * 0.3);
+    await page.mouse.down();
+    await page.mouse.move(bb.x + bb.width * 0.9, bb.y + bb.height * 0.8, { steps: 5 });
+    await page.mouse.up();
+    await page.mouse.dblclick(bb.x + bb.width * 0.5, bb.y + bb.height * 0.5);
     await page.click('button[data-x="tokens"]');
     const after = await counts();
     eq(after, got, 'the tokens x-axis draws the same charts and series');
