@@ -246,6 +246,8 @@
       });
       const saved = s.flops_saved_pct;
       const status = !r.summary ? el('span', { class: 'status-warn' }, 'no summary line (running or killed)')
+        : s.failed ? el('span', { class: 'status-warn', title: String(s.failed) }, 'failed at step ' + s.step + ': ' + s.failed)
+        : s.interrupted ? el('span', { class: 'status-warn' }, 'interrupted (' + s.interrupted + ') at step ' + s.step)
         : s.finished ? el('span', { class: 'status-ok' }, s.stopped_by_rule ? 'stopped by a rule' : 'finished')
         : el('span', { class: 'status-warn' }, 'paused at step ' + s.step);
       const counts = {};
