@@ -12,7 +12,7 @@
     review: { color: '#2da44e', label: 'review' },
     order: { color: '#0598bc', label: 'order' },
     set: { color: '#1f6feb', label: 'set' },
-    skip: { color: '#8250df', label: 'spike skip' },
+    skip: { color: '#8250df', label: 'skipped step' },  // a spike or NaN rule with `skip`
     rollback: { color: '#cf222e', label: 'rollback' },
     stop: { color: '#24292f', label: 'stop' },
     checkpoint: { color: '#8c959f', label: 'checkpoint', off: true },
