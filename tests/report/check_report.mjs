@@ -11,6 +11,8 @@
 //   - per analyze file: token-class bars (one series per sign of the change present) and
 //     the similarity scatter (one series);
 //   - the events table: one row per non-`phase` event, checkpoints only once ticked.
+//   - the data embedded in the page: per run, one point per step (the last line of a step),
+//     each evaluation, event and phase.
 // Also: no console errors or page errors, no request but the page itself, nothing from the
 // inputs turned into markup (a run named `<img ...>` stays text), the x-axis toggle.
 // Prints one line per check and "N passed, M failed"; exit 1 on any failure.
@@ -90,6 +92,26 @@ try {
 
   await page.screenshot({ path: shotPath, fullPage: true });
   check(fs.existsSync(shotPath) && fs.statSync(shotPath).size > 10000, 'screenshot written to ' + shotPath);
+
+  // The data the page draws, against the metrics read here: one point per step, the last
+  // line of a step wins (a rollback replays steps), evaluations per dataset, events, phases.
+  const data = await page.evaluate(() => JSON.parse(document.getElementById('report-data').textContent));
+  runs.forEach((r, i) => {
+    const d = data.runs[i], lastOf = new Map();
+    r.m.filter(x => x.type === 'train').forEach(x => lastOf.set(x.step, x));
+    const steps = [...lastOf.keys()].sort((a, b) => a - b);
+    eq(d.train.step, steps, `run ${i}: one train point per step, in order`);
+    eq(d.train.loss, steps.map(s => lastOf.get(s).loss), `run ${i}: loss of each step's last line`);
+    eq(d.train.tokens, steps.map(s => lastOf.get(s).tokens), `run ${i}: tokens`);
+    const evals = {};
+    r.m.filter(x => x.type === 'eval').forEach(x => { (evals[x.dataset + '.' + x.split] ||= new Map()).set(x.step, x.ppl); });
+    const byKey = pairs => Object.fromEntries(pairs.sort((a, b) => a[0] < b[0] ? -1 : 1));
+    eq(byKey(d.eval.map(e => [e.key, e.ppl])),
+       byKey(Object.entries(evals).map(([k, m]) => [k, [...m.keys()].sort((a, b) => a - b).map(s => m.get(s))])),
+       `run ${i}: validation perplexity per dataset`);
+    eq(d.events.length, r.m.filter(x => x.type === 'event' && x.event !== 'phase').length, `run ${i}: events`);
+    eq(d.phases.map(p => p.name), [...new Set(r.m.filter(x => x.event === 'phase').map(x => x.phase))], `run ${i}: phases`);
+  });
 
   if (runs.length) {
     eq(await page.$$eval('#runs tbody tr', r => r.length), runs.length, 'one row per run in the runs table');
