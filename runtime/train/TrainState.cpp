@@ -136,6 +136,11 @@ void Run::loadCheckpointFiles(const std::string& folder, std::string& reading) {
     std::ifstream in(folder + "/state.json");
     state = nlohmann::json::parse(in);
   }
+  for (const char* key : {"step", "tokens", "metrics", "metrics_position", "phase", "phase_entered", "base_lr",
+                          "weight_decay", "grad_clip", "selection", "keep_masks", "ordered_datasets", "rules",
+                          "sampler", "event_windows", "skip_batches", "rollbacks", "flops_done", "flops_full",
+                          "last_eval_step"})
+    if (!state.is_object() || !state.contains(key)) throw std::runtime_error(std::string("it has no `") + key + "`");
   reading = "model.safetensors";
   try {
     model_->loadHfStateDict(models::readSafetensors(folder + "/model.safetensors").tensors);

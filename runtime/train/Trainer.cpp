@@ -377,6 +377,7 @@ RunResult Run::execute() {
       break;
     }
     if (s >= total || (opt_.until_step >= 0 && s >= opt_.until_step)) break;
+    if (s == opt_.test_pause_step) waitForStopSignal();
     if (const int sig = stopSignal()) {  // after the boundary: the checkpoint below resumes at step s
       interrupted_ = sig;
       break;

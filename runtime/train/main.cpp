@@ -7,6 +7,7 @@
 // full disk), 2 internal; 130 / 143 / 129 after SIGINT / SIGTERM / SIGHUP stopped the run
 // with a checkpoint (runtime/train/Signals.h).
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <filesystem>
 #include <string>
@@ -65,6 +66,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "error: give either --run-dir or --resume, not both\n");
     return 1;
   }
+  if (const char* pause = std::getenv("RECIPEC_TEST_PAUSE_AT_STEP")) opt.test_pause_step = std::atoll(pause);
   recipec::train::installStopHandlers();
   try {
     const auto result = recipec::train::runPlan(opt);
