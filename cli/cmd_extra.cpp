@@ -9,6 +9,7 @@ void addRuns(CLI::App& app);  // cmd_runs.cpp
 #ifdef RECIPEC_HAVE_MLIR
 void addDiff(CLI::App& app);     // cmd_diff.cpp
 void addExplain(CLI::App& app);  // cmd_explain.cpp
+void addReport(CLI::App& app);   // cmd_report.cpp
 #endif
 
 void addExtraCommands(CLI::App& app) {
@@ -17,6 +18,7 @@ void addExtraCommands(CLI::App& app) {
 #ifdef RECIPEC_HAVE_MLIR
   addDiff(app);
   addExplain(app);
+  addReport(app);
 #endif
 }
 
