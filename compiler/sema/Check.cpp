@@ -41,6 +41,7 @@ void Checker::run() {
   for (const auto* e : s_.evaluations) checkEvaluate(*e);
   if (s_.checkpoint) checkCheckpoint(*s_.checkpoint);
   for (const auto* e : s_.events) checkEvent(*e);
+  checkWholeRecipe();
 }
 
 // ---- helpers ------------------------------------------------------------------------------
