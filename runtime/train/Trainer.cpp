@@ -125,6 +125,7 @@ void Run::setup() {
   } catch (const std::invalid_argument& e) {
     throw plan::PlanError(e.what());
   }
+  starts_from_weights_ = !mcfg->init_from.empty();
   if (!mcfg->init_from.empty()) {
     const std::string path = data::resolvePath(mcfg->init_from, plan_.base_dir);
     try {
@@ -304,6 +305,8 @@ void Run::boundary(int64_t s) {
     bool due = false;
     for (const auto& e : plan_.evaluations) due = due || s % e.every.steps == 0;
     if (due) evaluate(s, /*all=*/false);
+  } else if (starts_from_weights_ && !plan_.evaluations.empty()) {
+    evaluate(0, /*all=*/true);  // the baseline a continued run is measured against
   }
   for (auto& r : rules_[phase_])
     if (r.due(s, timeline_.phases[phase_].start, ctx_.metrics)) r.policy().fire(ctx_);
@@ -392,8 +395,7 @@ RunResult Run::execute() {
   if (started) from = resumeFromNewestIntact();  // truncates metrics.jsonl to the checkpoint's position
   if (!metrics_ && lead) metrics_ = std::make_unique<MetricsLog>(dir_->metrics(), resume ? 0 : -1);
   const bool restored = from.has_value();
-  int64_t s = from.value_or(0);
-  log("run " + run_path_ + (restored ? " (resumed at step " + std::to_string(s) + ")" : "") +
+  log("run " + run_path_ + (restored ? " (resumed at step " + std::to_string(*from) + ")" : "") +
       (comm_->distributed() ? "; " + std::to_string(comm_->world()) + " processes (" + comm_->backend() + ")" : ""));
   char model_line[320];
   std::snprintf(model_line, sizeof model_line,
@@ -415,6 +417,19 @@ RunResult Run::execute() {
     log(line);
   }
 
+  try {
+    return trainLoop(restored, from.value_or(0));
+  } catch (const UserError& e) {
+    // The run ends unfinished: say so in metrics.jsonl too (`recipec runs` reads it); a
+    // resume truncates this line away with the rest written after its checkpoint.
+    if (!summary_written_ && metrics_) metrics_->write({{"type", "summary"}, {"step", ctx_.metrics.step}, {"tokens", ctx_.metrics.tokens},
+                     {"loss", ctx_.metrics.loss}, {"finished", false}, {"failed", e.what()}});
+    throw;
+  }
+}
+
+RunResult Run::trainLoop(bool restored, int64_t s) {
+  const bool lead = comm_->lead();
   RunResult result;
   result.run_dir = run_path_;
   const int64_t total = timeline_.total_steps;
@@ -439,6 +454,7 @@ RunResult Run::execute() {
       break;
     }
     if (s >= total || (opt_.until_step >= 0 && s >= opt_.until_step)) break;
+    if (s == opt_.test_pause_step) waitForStopSignal();
     // After the boundary: the checkpoint below resumes at step s. With several ranks, the
     // flag every rank contributed to the last step's all-reduce, so all stop at the same s.
     if (const int sig = comm_->distributed() ? agreed_stop_signal_ : stopSignal()) {
@@ -494,6 +510,7 @@ RunResult Run::execute() {
     summary["flops_saved_pct"] = 100.0 * (1.0 - flops_done_ / flops_full_);
   }
   writeMetrics(summary);
+  summary_written_ = true;
   result.steps = s;
   result.interrupted = interrupted_;
   const std::string resume_hint = "continue with `recipec run --resume " + run_path_ + "`";

@@ -81,6 +81,7 @@ int main(int argc, char** argv) {
   std::string who;
   if (const char* world = std::getenv("WORLD_SIZE"); world && std::atoi(world) > 1)
     if (const char* rank = std::getenv("RANK")) who = std::string("[rank ") + rank + "] ";
+  if (const char* pause = std::getenv("RECIPEC_TEST_PAUSE_AT_STEP")) opt.test_pause_step = std::atoll(pause);
   recipec::train::installStopHandlers();
   try {
     const auto result = recipec::train::runPlan(opt);
