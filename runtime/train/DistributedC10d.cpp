@@ -241,7 +241,7 @@ class C10dComm : public Comm {
         reported += "; rank " + std::to_string(r) + " failed: " + std::string(bytes.begin(), bytes.end());
       }
       store.set(key("ack", env_.rank), std::vector<uint8_t>{1});
-      if (!reported.empty()) return me + reported.substr(1);
+      if (!reported.empty()) return me + ":" + reported.substr(1);
       std::vector<int64_t> before(size_t(env_.world));
       for (int r = 0; r < env_.world; ++r) before[size_t(r)] = store.add(key("hb", r), 0);
       std::this_thread::sleep_for(kBeat * 8);

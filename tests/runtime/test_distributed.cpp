@@ -114,6 +114,46 @@ class DistributedTest : public TrainTest {
     }, err);
   }
 
+  struct Rank {
+    int status = 0;
+    std::string err;
+  };
+  // Ranks 0..n-1 started by hand with the launcher's variables, rank r on plans[r]; waits
+  // for all. `kill` is RECIPEC_TEST_KILL (R:S[:SIG]) or empty.
+  std::vector<Rank> startRanks(const std::vector<std::string>& plans, const std::string& run_dir,
+                               const std::string& kill) const {
+    const int port = cli::freeLocalPort();
+    std::vector<pid_t> pids;
+    std::vector<std::string> paths;
+    for (size_t r = 0; r < plans.size(); ++r) {
+      paths.push_back((root_ / ("rank" + std::to_string(r) + "-" + std::to_string(++calls_) + ".txt")).string());
+      const pid_t pid = ::fork();
+      if (pid == 0) {
+        toFile(paths.back());
+        ::setenv("RANK", std::to_string(r).c_str(), 1);
+        ::setenv("LOCAL_RANK", std::to_string(r).c_str(), 1);
+        ::setenv("WORLD_SIZE", std::to_string(plans.size()).c_str(), 1);
+        ::setenv("MASTER_ADDR", "127.0.0.1", 1);
+        ::setenv("MASTER_PORT", std::to_string(port).c_str(), 1);
+        if (!kill.empty()) ::setenv("RECIPEC_TEST_KILL", kill.c_str(), 1);
+        const auto args = runtimeArgs(plans[r], {"--run-dir", run_dir});
+        std::vector<char*> argv;
+        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+        argv.push_back(nullptr);
+        ::execv(argv[0], argv.data());
+        std::_Exit(127);
+      }
+      pids.push_back(pid);
+    }
+    std::vector<Rank> out(plans.size());
+    for (size_t r = 0; r < plans.size(); ++r) {
+      ::waitpid(pids[r], &out[r].status, 0);
+      std::ifstream in(paths[r]);
+      out[r].err.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    return out;
+  }
+
   static at::Tensor blockTable(const std::string& checkpoint) {
     torch::serialize::InputArchive ar;
     ar.load_from(checkpoint + "/tensors.pt");
@@ -292,42 +332,28 @@ TEST_F(DistributedTest, AKilledWorkerIsNamedByItsPeer) {
   const auto plan = writePlan(tinyPlan(400));
   // Both ranks started by hand (no launcher that would stop the survivor): rank 1 kills
   // itself with SIGKILL at step 5; rank 0 must stop with an error naming it.
-  const int port = cli::freeLocalPort();
-  std::vector<pid_t> pids;
-  std::vector<std::string> errs;
-  for (int r = 0; r < 2; ++r) {
-    errs.push_back((root_ / ("rank" + std::to_string(r) + ".txt")).string());
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-      toFile(errs.back());
-      ::setenv("RANK", std::to_string(r).c_str(), 1);
-      ::setenv("LOCAL_RANK", std::to_string(r).c_str(), 1);
-      ::setenv("WORLD_SIZE", "2", 1);
-      ::setenv("MASTER_ADDR", "127.0.0.1", 1);
-      ::setenv("MASTER_PORT", std::to_string(port).c_str(), 1);
-      ::setenv("RECIPEC_TEST_KILL", "1:5", 1);
-      const auto args = runtimeArgs(plan, {"--run-dir", runDir("killed")});
-      std::vector<char*> argv;
-      for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
-      ::execv(argv[0], argv.data());
-      std::_Exit(127);
-    }
-    pids.push_back(pid);
-  }
-  int st0 = 0, st1 = 0;
-  ::waitpid(pids[1], &st1, 0);
-  ::waitpid(pids[0], &st0, 0);
-  std::ifstream in(errs[0]);
-  const std::string err0((std::istreambuf_iterator<char>(in)), {});
+  const auto ranks = startRanks({plan, plan}, runDir("killed"), "1:5");
+  const int st1 = ranks[1].status, st0 = ranks[0].status;
+  const std::string& err0 = ranks[0].err;
   ASSERT_TRUE(WIFSIGNALED(st1));
   EXPECT_EQ(WTERMSIG(st1), SIGKILL);
   ASSERT_TRUE(WIFEXITED(st0)) << err0;
   EXPECT_EQ(WEXITSTATUS(st0), 1) << err0;
   EXPECT_NE(err0.find("rank 1 is gone"), std::string::npos) << err0;
   EXPECT_EQ(err0.find("internal error"), std::string::npos) << err0;
-  // What was saved before stays (the step-0 state is not checkpointed: no rollback).
   EXPECT_TRUE(fs::exists(runDir("killed") + "/plan.json"));
+}
+
+TEST_F(DistributedTest, ARankThatFailsOnItsOwnIsQuotedByItsPeer) {
+  // Rank 1 reads a plan whose dataset has no files: a user error on that rank alone.
+  auto bad = tinyPlan(40);
+  bad.datasets[0].paths = {"corpus/missing/*.txt"};
+  const auto ranks = startRanks({writePlan(tinyPlan(40)), writePlan(bad, "bad.json")}, runDir("one-fails"), "");
+  ASSERT_TRUE(WIFEXITED(ranks[1].status));
+  EXPECT_EQ(WEXITSTATUS(ranks[1].status), 1) << ranks[1].err;
+  ASSERT_TRUE(WIFEXITED(ranks[0].status));
+  EXPECT_EQ(WEXITSTATUS(ranks[0].status), 1) << ranks[0].err;
+  EXPECT_NE(ranks[0].err.find("rank 1 failed: no files match `corpus/missing/*.txt`"), std::string::npos) << ranks[0].err;
 }
 
 TEST_F(DistributedTest, TheLauncherNamesAKilledWorkerAndStopsTheRest) {
