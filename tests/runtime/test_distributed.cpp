@@ -173,11 +173,22 @@ struct Sharing {
   int64_t micro_batch;
   bool irdro;
   bool subnet;
+  bool quickstart = false;  // quickstart's model and batch (4 layers, d 128, seq 128, batch 16)
 };
 class ParityTest : public DistributedTest, public ::testing::WithParamInterface<Sharing> {};
 
 TEST_P(ParityTest, TwoProcessesTrainWhatOneTrains) {
   auto p = lfrPlan(tinyPlan(20), 20, 30);
+  if (GetParam().quickstart) {
+    auto& m = p.models[0];
+    m.n_layer = 4;
+    m.n_head = 4;
+    m.d_model = 128;
+    m.d_ff = 512;
+    m.max_seq_len = 256;
+    p.train.seq_len = 128;
+    p.train.batch_seqs = 16;
+  }
   p.train.micro_batch = GetParam().micro_batch;
   if (GetParam().irdro) {
     plan::Rule rw;
@@ -207,9 +218,9 @@ TEST_P(ParityTest, TwoProcessesTrainWhatOneTrains) {
     EXPECT_EQ(a[i]["tokens"], b[i]["tokens"]);
     max_diff = std::max(max_diff, std::abs(a[i]["loss"].get<double>() - b[i]["loss"].get<double>()));
   }
-  std::printf("micro_batch %lld%s%s: max |loss(1 process) - loss(2 processes)| over 50 steps: %.3g\n",
-              (long long)GetParam().micro_batch, GetParam().irdro ? " + irdro" : "", GetParam().subnet ? " + subnet" : "",
-              max_diff);
+  std::printf("%smicro_batch %lld%s%s: max |loss(1 process) - loss(2 processes)| over 50 steps: %.3g\n",
+              GetParam().quickstart ? "quickstart-sized, " : "", (long long)GetParam().micro_batch,
+              GetParam().irdro ? " + irdro" : "", GetParam().subnet ? " + subnet" : "", max_diff);
   EXPECT_LE(max_diff, 1e-5);
 
   auto focusEvents = [](const std::string& dir) {
@@ -246,7 +257,8 @@ TEST_P(ParityTest, TwoProcessesTrainWhatOneTrains) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Sharings, ParityTest,
-                         ::testing::Values(Sharing{4, false, false}, Sharing{8, true, false}, Sharing{2, false, true}));
+                         ::testing::Values(Sharing{4, false, false}, Sharing{8, true, false}, Sharing{2, false, true},
+                                           Sharing{8, false, false, true}));
 
 TEST_F(DistributedTest, TwoProcessResumeIsBitIdentical) {
   const auto plan = writePlan(lfrPlan(tinyPlan(5), 5, 10));  // focus re-ranks at step 5 and 15
