@@ -44,7 +44,9 @@ void Run::checkReplicas() {
   double sum = 0;
   {
     at::NoGradGuard no_grad;
-    for (const auto& p : params_) sum += p.detach().to(at::kDouble).sum().item<double>();
+    auto acc = at::zeros({}, at::TensorOptions().dtype(at::kDouble).device(device_));
+    for (const auto& p : params_) acc.add_(p.detach().sum(at::kDouble));  // no copy, no sync
+    sum = acc.item<double>();
   }
   const auto m = comm_->max({sum, -sum});
   if (m[0] != -m[1])
