@@ -362,7 +362,11 @@ void Checker::checkCondition(const ast::Condition& c, const char* context, bool 
     if (t->unit != "steps" && t->unit != "tokens")
       d_.error("E0301", "`" + c.metric.name + "` is compared with a count, not " + t->unit, t->range);
   } else if (t->kind == K::Quantity) {
-    d_.error("E0301", "`" + c.metric.name + "` is compared with a plain number, not " + ast::printExpr(*t), t->range);
+    auto& d = d_.error("E0301", "`" + c.metric.name + "` is compared with a plain number, not " + ast::printExpr(*t),
+                       t->range);
+    if (t->unit == "percent")
+      d.help = perBlock ? "a percentile of the per-block table is written `p" + fmtNumber(t->number) + "`"
+                        : "compare with a plain number, e.g. `" + c.metric.name + " > 30`";
   } else {
     number(c.threshold.get(), "the threshold");
   }
