@@ -228,10 +228,12 @@ void Checker::checkInterval(const ast::Interval& iv, const char* what) {
     d.help = &q != iv.quantity.get() ? "give the constant a unit: `let " + iv.quantity->text + " = " + q.text + " steps`"
                                      : "write `every " + q.text + " steps`";
     viaConstant(d);
-  } else if (q.unit != "steps" && q.unit != "tokens" && q.unit != "epochs") {
+  } else if (q.unit != "steps" && q.unit != "tokens" && q.unit != "epochs" && q.unit != "percent") {
     auto& d = d_.error("E0301", std::string(what) + " cannot repeat every " + ast::printExpr(q), at);
-    d.help = "intervals are counted in steps, tokens or epochs";
+    d.help = "intervals are counted in steps, tokens, epochs or % (of the run; of the phase for a rule)";
     viaConstant(d);
+  } else if (q.unit == "percent" && (q.number <= 0 || q.number > 100)) {
+    viaConstant(d_.error("E0312", std::string(what) + " interval is " + ast::printExpr(q) + " (need 0% < N <= 100%)", at));
   } else if (q.number <= 0) {
     viaConstant(d_.error("E0312", std::string(what) + " interval is " + ast::printExpr(q) + " (need > 0)", at));
   }
