@@ -2,10 +2,12 @@
 //
 //   recipec-runtime run PLAN.json [--run-dir D] [--resume D] [--device cpu|cuda]
 //                   [--peak-flops F] [--log-every N] [--until-step N] [--threads N] [--quiet]
+//   recipec-runtime eval JOB.json [--quiet]     (per-token NLL; runtime/eval/PerTokenNll.h)
 //   recipec-runtime version
 // Exit codes: 0 ok, 1 user error (plan, data, checkpoint, run directory, NaN), 2 internal.
 #include <cstdio>
 #include <exception>
+#include <fstream>
 #include <string>
 
 #include <malloc.h>
@@ -14,6 +16,7 @@
 #include <torch/version.h>
 
 #include "runtime/data/DataError.h"
+#include "runtime/eval/PerTokenNll.h"
 #include "runtime/models/Safetensors.h"
 #include "runtime/plan/Plan.h"
 #include "runtime/train/Errors.h"
@@ -42,6 +45,11 @@ int main(int argc, char** argv) {
   run->add_option("--until-step", opt.until_step, "stop (with a checkpoint) after this many steps");
   run->add_option("--threads", opt.threads, "intra-op threads (default: LibTorch's)");
   run->add_flag("--quiet", opt.quiet, "no progress or log lines");
+  std::string job_path;
+  bool eval_quiet = false;
+  auto* eval = app.add_subcommand("eval", "per-token NLL of checkpoints on datasets (the back end of recipec eval/analyze)");
+  eval->add_option("job", job_path, "the job file recipec eval / analyze writes (runtime/analyze/EvalJob.h)")->required();
+  eval->add_flag("--quiet", eval_quiet, "no progress lines");
   auto* version = app.add_subcommand("version", "print the build's revision and LibTorch version");
 
   try {
@@ -59,6 +67,16 @@ int main(int argc, char** argv) {
     return 1;
   }
   try {
+    if (eval->parsed()) {
+      recipec::analyze::EvalJob job;
+      try {
+        job = nlohmann::json::parse(std::ifstream(job_path)).get<recipec::analyze::EvalJob>();
+      } catch (const nlohmann::json::exception& e) {
+        throw recipec::train::UserError("eval job `" + job_path + "` is unreadable: " + e.what());
+      }
+      recipec::eval::runEvalJob(job, eval_quiet);
+      return 0;
+    }
     recipec::train::runPlan(opt);
     return 0;
   } catch (const recipec::train::UserError& e) {
