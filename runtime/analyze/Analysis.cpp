@@ -62,19 +62,24 @@ DatasetSummary combine(const std::vector<DatasetSummary>& parts) {
 std::vector<TokenChange> topTokens(const std::vector<const NllSet*>& sets,
                                    const std::vector<const std::vector<TokenClass>*>& classes, size_t limit) {
   std::map<int32_t, TokenChange> by_id;
+  std::map<int32_t, std::array<int64_t, kNumTokenClasses>> class_counts;
   for (size_t d = 0; d < sets.size(); ++d) {
     const NllSet& s = *sets[d];
     if (s.nll.size() < 2) continue;
     for (size_t k = 0; k < size_t(s.tokens()); ++k) {
       TokenChange& t = by_id[s.ids[k + 1]];
       t.id = s.ids[k + 1];
-      t.cls = (*classes[d])[k + 1];  // the id's class where it last occurred
+      ++class_counts[t.id][size_t((*classes[d])[k + 1])];
       ++t.count;
       t.delta_sum += double(s.nll[1][k]) - double(s.nll[0][k]);
     }
   }
   std::vector<TokenChange> out;
-  for (auto& [id, t] : by_id) out.push_back(t);
+  for (auto& [id, t] : by_id) {
+    const auto& c = class_counts[id];
+    t.cls = TokenClass(std::max_element(c.begin(), c.end()) - c.begin());  // its most frequent class
+    out.push_back(t);
+  }
   std::stable_sort(out.begin(), out.end(),
                    [](const TokenChange& x, const TokenChange& y) { return std::abs(x.delta_sum) > std::abs(y.delta_sum); });
   if (out.size() > limit) out.resize(limit);
@@ -122,6 +127,25 @@ double pearson(const std::vector<double>& x, const std::vector<double>& y) {
   }
   if (sxx == 0 || syy == 0) return std::nan("");
   return sxy / std::sqrt(sxx * syy);
+}
+
+double spearman(const std::vector<double>& x, const std::vector<double>& y) {
+  auto ranks = [](const std::vector<double>& v) {
+    std::vector<size_t> idx(v.size());
+    for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
+    std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return v[a] < v[b]; });
+    std::vector<double> r(v.size());
+    for (size_t i = 0; i < idx.size();) {  // ties share their average rank
+      size_t j = i;
+      while (j + 1 < idx.size() && v[idx[j + 1]] == v[idx[i]]) ++j;
+      for (size_t k = i; k <= j; ++k) r[idx[k]] = 0.5 * double(i + j) + 1.0;
+      i = j + 1;
+    }
+    return r;
+  };
+  const size_t n = std::min(x.size(), y.size());
+  return pearson(ranks(std::vector<double>(x.begin(), x.begin() + long(n))),
+                 ranks(std::vector<double>(y.begin(), y.begin() + long(n))));
 }
 
 void writePerTokenTsv(std::FILE* out, const std::vector<const NllSet*>& sets,

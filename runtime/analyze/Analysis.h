@@ -7,12 +7,13 @@
 //   tokens, over the tokens whose class is not masked, and per class. mean = sum / count,
 //   ppl = exp(mean). Sums are in double, in stream order.
 //   topTokens: per token id, the count and the summed change NLL_B - NLL_A over every
-//   dataset, ordered by |change| descending (ties: lower id first).
+//   dataset, ordered by |change| descending (ties: lower id first); its class is the one
+//   its occurrences have most often (a byte token's class depends on its context).
 //   Similarity: unigram Jensen-Shannon similarity, 1 - JSD(P, Q) with log base 2, of the
 //   token-count distributions P and Q: 1 for identical distributions (the maximum), 0 for
 //   disjoint ones. Symmetric, bounded, and defined when a token occurs in only one of them.
 //   pearson: the correlation of two equally long series, NaN when fewer than 3 points or
-//   a series is constant.
+//   a series is constant; spearman: pearson of their ranks (ties get their average rank).
 #pragma once
 
 #include <array>
@@ -65,6 +66,7 @@ std::vector<TokenChange> topTokens(const std::vector<const NllSet*>& sets,
 std::vector<int64_t> unigramCounts(const int32_t* ids, size_t n, size_t vocab);
 double jsSimilarity(const std::vector<int64_t>& p, const std::vector<int64_t>& q);
 double pearson(const std::vector<double>& x, const std::vector<double>& y);
+double spearman(const std::vector<double>& x, const std::vector<double>& y);
 
 // --- output (Report.cpp) ---------------------------------------------------------------
 

@@ -128,7 +128,8 @@ nlohmann::json analyzeJson(const AnalyzeResult& r) {
                  {"tokens", r.overall.unmasked.count},
                  {"ppl_a", r.overall.unmasked.ppl(0)},
                  {"ppl_b", r.overall.unmasked.ppl(1)}};
-  j["correlation"] = {{"similarity_vs_ppl_change_pct", pearson(sim, change)}};
+  j["correlation"] = {{"of", "similarity vs ppl change %"}, {"datasets", sim.size()},
+                      {"pearson", pearson(sim, change)}, {"spearman", spearman(sim, change)}};
   return j;
 }
 
@@ -160,8 +161,9 @@ void printAnalyze(std::FILE* out, const AnalyzeResult& r) {
                  o.unmasked.ppl(1));
   }
   std::fprintf(out, "masked: ppl without %s tokens\n", mask.c_str());
-  if (const double rho = pearson(sim, change); !std::isnan(rho))
-    std::fprintf(out, "similarity vs ppl change: Pearson r = %+.3f over %zu datasets\n", rho, sim.size());
+  if (const double r_p = pearson(sim, change), r_s = spearman(sim, change); !std::isnan(r_p) || !std::isnan(r_s))
+    std::fprintf(out, "similarity vs ppl change over %zu datasets: Spearman rho %+.3f, Pearson r %+.3f\n", sim.size(),
+                 r_s, r_p);
 
   const double total = r.overall.all.delta();
   std::fprintf(out, "\nchange by token class, all datasets (delta = NLL_B - NLL_A, summed over tokens; total %+.1f)\n",

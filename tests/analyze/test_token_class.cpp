@@ -126,3 +126,17 @@ TEST(NllFile, RoundTrips) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Correlation, SpearmanIsPearsonOfRanks) {
+  // Monotone but not linear: Spearman 1, Pearson below 1.
+  const std::vector<double> x{1, 2, 3, 4, 5}, y{1, 2, 4, 8, 100};
+  EXPECT_DOUBLE_EQ(spearman(x, y), 1.0);
+  EXPECT_LT(pearson(x, y), 0.9);
+  EXPECT_DOUBLE_EQ(spearman(x, {5, 4, 3, 2, 1}), -1.0);
+  EXPECT_TRUE(std::isnan(pearson({1, 2}, {2, 1})));      // fewer than 3 points
+  EXPECT_TRUE(std::isnan(spearman(x, {3, 3, 3, 3, 3})));  // constant
+}
+
+}  // namespace
