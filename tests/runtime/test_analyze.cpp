@@ -161,7 +161,7 @@ class AnalyzeTest : public ::testing::Test {
   }
 
   static int runtime(const std::string& args) {
-    return WEXITSTATUS(std::system((std::string(RECIPEC_RUNTIME_BIN) + " " + args + " --quiet >/dev/null 2>&1").c_str()));
+    return WEXITSTATUS(std::system((std::string(RECIPEC_RUNTIME_BIN) + " " + args + " --peak-flops 1e12 --quiet >/dev/null 2>&1").c_str()));
   }
 
   // Runs `recipec ARGS` in root_ (relative globs resolve there).
@@ -358,6 +358,16 @@ TEST_F(AnalyzeTest, BadInputsExitOneNamingTheThing) {
   r = recipec("eval runs/wide on a");
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("does not fit"), std::string::npos) << r.err;
+
+  // A checkpoint folder whose weights no longer match its manifest.
+  const fs::path bad = root_ / "runs" / "bad" / "checkpoints" / "step_00000020";
+  fs::create_directories(bad.parent_path());
+  fs::copy(runA_ + "/checkpoints/step_00000020", bad, fs::copy_options::recursive | fs::copy_options::overwrite_existing);
+  fs::copy_file(runA_ + "/plan.json", root_ / "runs" / "bad" / "plan.json", fs::copy_options::overwrite_existing);
+  { std::ofstream(bad / "model.safetensors", std::ios::app) << "x"; }
+  r = recipec("eval runs/bad/checkpoints/step_00000020 on a");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("model.safetensors` is corrupt"), std::string::npos) << r.err;
 
   // A dataset tokenized with another tokenizer than the checkpoint's.
   const fs::path gpt2 = fs::path(RECIPEC_SOURCE_DIR) / "data" / "gpt2";
