@@ -1,11 +1,14 @@
-// cmd_fmt.cpp — `recipec fmt FILE... [--write | --check]`: the canonical layout.
+// cmd_fmt.cpp — `recipec fmt FILE|DIR... [--write | --check]`: the canonical layout.
 //
+// A folder stands for every `.recipe` under it (with --write or --check only: printing many
+// recipes one after another to stdout helps nobody).
 // Prints the formatted text (`-` reads stdin), rewrites files in place with --write (through
 // a temporary file and rename, so an interrupted run never leaves half a recipe), or with
 // --check lists the files that are not formatted and exits 1 (for CI). A file with syntax
 // errors is refused with its diagnostics: formatting never guesses at a broken recipe.
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -25,7 +28,7 @@ bool readAll(const std::string& path, std::string& out) {
     out.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
     return true;
   }
-  return diag::readFile(path, out);
+  return diag::readFile(path, out, diag::kMaxRecipeBytes + 1);
 }
 
 // Replaces `path` by `text` atomically: same folder (so rename cannot cross devices), same
@@ -73,13 +76,26 @@ std::string lineOf(const std::string& text, size_t line) {
   return s;
 }
 
+// The recipe files a command-line argument names: a file as it is, a folder as every
+// `.recipe` under it (sorted, so output and exit codes do not depend on directory order).
+std::vector<std::string> expand(const std::string& arg) {
+  std::error_code ec;
+  if (arg == "-" || !fs::is_directory(arg, ec)) return {arg};
+  std::vector<std::string> out;
+  for (auto it = fs::recursive_directory_iterator(arg, fs::directory_options::skip_permission_denied, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+    if (it->path().extension() == ".recipe" && it->is_regular_file(ec)) out.push_back(it->path().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 }  // namespace
 
 void addFmt(CLI::App& app) {
   auto* cmd = app.add_subcommand("fmt", "Format recipes in the canonical layout (comments kept)");
   struct Args { std::vector<std::string> files; bool write = false, check = false; };
   auto a = std::make_shared<Args>();
-  cmd->add_option("files", a->files, "Recipe files (`-` reads stdin)")->required();
+  cmd->add_option("files", a->files, "Recipe files or folders (`-` reads stdin)")->required();
   auto* write = cmd->add_flag("-w,--write", a->write, "Rewrite the files in place");
   cmd->add_flag("--check", a->check, "Exit 1 and name the files that are not formatted")
       ->excludes(write);
@@ -87,7 +103,27 @@ void addFmt(CLI::App& app) {
     int rc = kOk;
     size_t unformatted = 0;
     auto worse = [&rc](int code) { rc = std::max(rc, code); };
-    for (const auto& path : a->files) {
+    std::vector<std::string> files;
+    for (const auto& arg : a->files) {
+      const auto found = expand(arg);
+      if (found.size() == 1 && found[0] == arg) {
+        files.push_back(arg);
+        continue;
+      }
+      if (found.empty()) {
+        std::cerr << "error: folder `" << arg << "` holds no `.recipe` files\n";
+        worse(kUserError);
+        continue;
+      }
+      if (!a->write && !a->check) {
+        std::cerr << "error: `" << arg << "` is a folder of " << found.size() << " recipes\n"
+                  << "  = help: `recipec fmt --write " << arg << "` formats them in place; `--check` lists "
+                  << "the ones that are not formatted\n";
+        throw Exit{kUserError};
+      }
+      files.insert(files.end(), found.begin(), found.end());
+    }
+    for (const auto& path : files) {
       std::string text;
       if (!readAll(path, text)) {
         std::cerr << "error: cannot read `" << path << "`\n";

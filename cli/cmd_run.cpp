@@ -1,10 +1,23 @@
 // cmd_run.cpp — `recipec run F`: check (missing files are errors now), compile to a plan,
 // and hand the plan to `recipec-runtime run` from the same bin/ folder. The runtime is a
 // separate process because it loads LibTorch, which `recipec` itself never does.
+//
+// `recipec run --resume DIR` without a recipe continues DIR from the plan it holds
+// (DIR/plan.json): nothing is recompiled, so the run cannot drift from what it started as.
+//
+// The trainer is a child in its own process group, supervised here: SIGINT (Ctrl-C, which
+// reaches only this process's group), SIGTERM and SIGHUP are forwarded to it once each, so it
+// saves a checkpoint and stops (a second one stops it at once); if `recipec` itself is
+// killed, the kernel sends the trainer SIGTERM (PR_SET_PDEATHSIG). The temporary plan is
+// removed however the trainer ends, and its exit code is passed on (130/143 after a signal).
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -66,6 +79,60 @@ bool pretokenize(plan::Plan& p) {
   return true;
 }
 
+volatile pid_t g_child = 0;
+
+void forwardSignal(int sig) {
+  if (g_child > 0) ::kill(g_child, sig);
+}
+
+// Runs `args` (args[0] is the program) as a supervised child and returns its exit code.
+int runSupervised(std::vector<std::string> args) {
+  std::vector<char*> argv;
+  for (auto& s : args) argv.push_back(s.data());
+  argv.push_back(nullptr);
+  struct sigaction sa, old_int, old_term, old_hup;
+  std::memset(&sa, 0, sizeof sa);
+  sa.sa_handler = forwardSignal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  // Installed before fork: a signal that arrives while the child starts is not lost.
+  ::sigaction(SIGINT, &sa, &old_int);
+  ::sigaction(SIGTERM, &sa, &old_term);
+  ::sigaction(SIGHUP, &sa, &old_hup);
+  const pid_t parent = ::getpid();
+  const pid_t pid = fork();
+  if (pid < 0) {
+    std::cerr << "error: cannot start `" << args[0] << "`: " << std::strerror(errno) << "\n";
+    return kUserError;
+  }
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (::getppid() != parent) ::_exit(143);  // the parent died before prctl took effect
+    struct sigaction dfl;
+    std::memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    for (int sig : {SIGINT, SIGTERM, SIGHUP}) ::sigaction(sig, &dfl, nullptr);
+    execv(argv[0], argv.data());
+    std::perror("recipec: cannot start recipec-runtime");
+    _exit(kInternalError);
+  }
+  ::setpgid(pid, pid);  // also here, so the group exists before any signal is forwarded
+  g_child = pid;
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  g_child = 0;
+  ::sigaction(SIGINT, &old_int, nullptr);
+  ::sigaction(SIGTERM, &old_term, nullptr);
+  ::sigaction(SIGHUP, &old_hup, nullptr);
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  const int sig = WTERMSIG(status);
+  std::cerr << "error: recipec-runtime was killed by signal " << sig << " (" << strsignal(sig) << ")"
+            << "; checkpoints it had sealed are intact: continue with `recipec run --resume DIR`\n";
+  return 128 + sig;
+}
+
 }  // namespace
 
 void addRun(CLI::App& app) {
@@ -78,17 +145,52 @@ void addRun(CLI::App& app) {
     bool quiet = false;
   };
   auto a = std::make_shared<Args>();
-  cmd->add_option("file", a->file, "Recipe file")->required();
+  cmd->add_option("file", a->file, "Recipe file (optional with --resume: the run's own plan is used)");
   cmd->add_option("--set", a->sets, "Override a constant: --set lr=3e-4")->take_all();
   cmd->add_option("--run-dir", a->runDir, "Run directory (default runs/<recipe>-<timestamp>); must not exist");
   cmd->add_option("--resume", a->resume, "Continue this run directory from its latest checkpoint");
   cmd->add_option("--device", a->device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}))->capture_default_str();
-  cmd->add_option("--until-step", a->untilStep, "Stop (with a checkpoint) after this many steps");
-  cmd->add_option("--log-every", a->logEvery, "A metrics line every N steps");
-  cmd->add_option("--threads", a->threads, "Intra-op threads (default: LibTorch's)");
+  cmd->add_option("--until-step", a->untilStep, "Stop (with a checkpoint) after this many steps")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--log-every", a->logEvery, "A metrics line every N steps")->check(CLI::Range(int64_t(1), INT64_MAX));
+  cmd->add_option("--threads", a->threads, "Intra-op threads (default: LibTorch's)")->check(CLI::Range(1, 1024));
   cmd->add_option("--plan-out", a->planOut, "Also keep the compiled plan here");
   cmd->add_flag("-q,--quiet", a->quiet, "No progress or log lines");
   cmd->callback([a] {
+    auto runtimeArgs = [&](const std::string& planPath) {
+      fs::path runtime = runtimeBinary();
+      if (!fs::exists(runtime)) {
+        std::cerr << "error: the runtime `" << runtime.string() << "` is missing\n"
+                  << "  = help: build it (cmake with -DRECIPEC_RUNTIME=ON), or point RECIPEC_RUNTIME at it\n";
+        throw Exit{kUserError};
+      }
+      std::vector<std::string> args{runtime.string(), "run", planPath, "--device", a->device};
+      if (!a->runDir.empty()) args.insert(args.end(), {"--run-dir", a->runDir});
+      if (!a->resume.empty()) args.insert(args.end(), {"--resume", a->resume});
+      if (a->untilStep >= 0) args.insert(args.end(), {"--until-step", std::to_string(a->untilStep)});
+      if (a->logEvery > 0) args.insert(args.end(), {"--log-every", std::to_string(a->logEvery)});
+      if (a->threads > 0) args.insert(args.end(), {"--threads", std::to_string(a->threads)});
+      if (a->quiet) args.push_back("--quiet");
+      return args;
+    };
+    if (a->file.empty()) {
+      if (a->resume.empty()) {
+        std::cerr << "error: `recipec run` needs a recipe file\n"
+                  << "  = help: `recipec run FILE.recipe`, or `recipec run --resume DIR` to continue a run\n";
+        throw Exit{kUserError};
+      }
+      if (!a->sets.empty()) {
+        std::cerr << "error: --set changes the recipe, and a resumed run keeps the plan it started with\n"
+                  << "  = help: start a new run with `recipec run FILE --set ...`\n";
+        throw Exit{kUserError};
+      }
+      const fs::path plan = fs::path(a->resume) / "plan.json";
+      if (!fs::is_directory(a->resume) || !fs::exists(plan)) {
+        std::cerr << "error: `" << a->resume << "` is not a run directory (no plan.json)\n";
+        throw Exit{kUserError};
+      }
+      throw Exit{runSupervised(runtimeArgs(plan.string()))};
+    }
     sema::Program program;
     bool ok = loadAndCheck(program, a->file, a->sets, /*checkFiles=*/true, /*missingFilesAreErrors=*/true);
     printDiagnostics(program, "run `" + a->file + "`");
@@ -105,40 +207,21 @@ void addRun(CLI::App& app) {
     fs::path planPath = a->planOut.empty()
                             ? fs::temp_directory_path() / ("recipec-plan-" + std::to_string(::getpid()) + ".json")
                             : fs::path(a->planOut);
+    auto args = runtimeArgs(planPath.string());
     {
       std::ofstream out(planPath);
       out << planText;
+      out.flush();
       if (!out) {
         std::cerr << "error: cannot write the plan to `" << planPath.string() << "`\n";
+        std::error_code ignored;
+        fs::remove(planPath, ignored);
         throw Exit{kUserError};
       }
     }
-    fs::path runtime = runtimeBinary();
-    if (!fs::exists(runtime)) {
-      std::cerr << "error: the runtime `" << runtime.string() << "` is missing\n"
-                << "  = help: build it (cmake with -DRECIPEC_RUNTIME=ON), or point RECIPEC_RUNTIME at it\n";
-      throw Exit{kUserError};
-    }
-    std::vector<std::string> args{runtime.string(), "run", planPath.string(), "--device", a->device};
-    if (!a->runDir.empty()) args.insert(args.end(), {"--run-dir", a->runDir});
-    if (!a->resume.empty()) args.insert(args.end(), {"--resume", a->resume});
-    if (a->untilStep >= 0) args.insert(args.end(), {"--until-step", std::to_string(a->untilStep)});
-    if (a->logEvery > 0) args.insert(args.end(), {"--log-every", std::to_string(a->logEvery)});
-    if (a->threads > 0) args.insert(args.end(), {"--threads", std::to_string(a->threads)});
-    if (a->quiet) args.push_back("--quiet");
-    std::vector<char*> argv;
-    for (auto& s : args) argv.push_back(s.data());
-    argv.push_back(nullptr);
-    pid_t pid = fork();
-    if (pid == 0) {
-      execv(argv[0], argv.data());
-      std::perror("recipec: cannot start recipec-runtime");
-      _exit(kInternalError);
-    }
-    int status = 0;
-    waitpid(pid, &status, 0);
+    const int rc = runSupervised(std::move(args));
     if (a->planOut.empty()) fs::remove(planPath);
-    throw Exit{WIFEXITED(status) ? WEXITSTATUS(status) : kInternalError};
+    throw Exit{rc};
 #else
     std::cerr << "error: this recipec was built without MLIR, so it cannot compile plans\n";
     throw Exit{kUserError};

@@ -31,13 +31,31 @@ void renderSnippet(std::string& out, const SourceManager& sm, const Label& label
   std::string lineNo = std::to_string(label.range.line);
   std::string pad(gutter, ' ');
   std::string_view text = f.lineText(label.range.line);
-  out += st.blue() + pad + " |" + st.reset() + "\n";
-  out += st.blue() + std::string(gutter - lineNo.size(), ' ') + lineNo + " |" + st.reset() + " " +
-         std::string(text) + "\n";
   uint32_t start = std::max<uint32_t>(1, label.range.col);
   uint32_t end = label.range.endLine == label.range.line ? label.range.endCol
                                                           : static_cast<uint32_t>(text.size());
   if (end < start) end = start;
+  // A very long line is shown as a window around the label, `...` marking what is cut.
+  constexpr size_t kWidth = 120;
+  std::string before, after;
+  if (text.size() > kWidth) {
+    size_t from = start > kWidth / 2 ? start - 1 - kWidth / 2 : 0;
+    while (from > 0 && (static_cast<unsigned char>(text[from]) & 0xC0) == 0x80) --from;
+    size_t to = std::min(text.size(), from + kWidth);
+    while (to < text.size() && (static_cast<unsigned char>(text[to]) & 0xC0) == 0x80) ++to;
+    if (from > 0) before = "...";
+    if (to < text.size()) after = "...";
+    text = text.substr(from, to - from);
+    start = static_cast<uint32_t>(start - from + before.size());
+    end = std::min<uint32_t>(static_cast<uint32_t>(end - from + before.size()),
+                             static_cast<uint32_t>(before.size() + text.size()));
+    if (end < start) end = start;
+  }
+  out += st.blue() + pad + " |" + st.reset() + "\n";
+  out += st.blue() + std::string(gutter - lineNo.size(), ' ') + lineNo + " |" + st.reset() + " " + before +
+         std::string(text) + after + "\n";
+  std::string shown = before + std::string(text);
+  text = shown;
   std::string marks(end - start + 1, primary ? '^' : '-');
   std::string lead;
   for (uint32_t i = 1; i < start && i - 1 < text.size(); ++i) lead += text[i - 1] == '\t' ? '\t' : ' ';

@@ -2,6 +2,7 @@
 #include "compiler/diag/Source.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -32,13 +33,18 @@ std::string SourceManager::location(const SourceRange& r) const {
   return files_[r.file]->path + ":" + std::to_string(r.line) + ":" + std::to_string(r.col);
 }
 
-bool readFile(const std::string& path, std::string& out) {
+bool readFile(const std::string& path, std::string& out, size_t maxBytes) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) return false;
   std::ifstream in(path, std::ios::binary);
   if (!in) return false;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  out = ss.str();
-  return true;
+  out.clear();
+  char buf[1 << 16];
+  while (out.size() < maxBytes && in) {
+    in.read(buf, std::streamsize(std::min(sizeof buf, maxBytes - out.size())));
+    out.append(buf, size_t(in.gcount()));
+  }
+  return !in.bad();
 }
 
 size_t editDistance(std::string_view a, std::string_view b) {

@@ -43,8 +43,12 @@ class SourceManager {
   std::vector<std::unique_ptr<SourceFile>> files_;
 };
 
-// Reads a whole file as bytes; false when it cannot be opened.
-bool readFile(const std::string& path, std::string& out);
+// The largest recipe file the front end reads (1 MiB; shipped recipes are under 10 KiB).
+constexpr size_t kMaxRecipeBytes = size_t(1) << 20;
+
+// Reads a file as bytes, at most `maxBytes` of it (the front end passes its limit + 1, so a
+// huge file is refused without reading it all); false when it cannot be opened.
+bool readFile(const std::string& path, std::string& out, size_t maxBytes = size_t(-1));
 
 // Levenshtein distance, for "did you mean" suggestions.
 size_t editDistance(std::string_view a, std::string_view b);

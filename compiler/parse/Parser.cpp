@@ -14,6 +14,8 @@ namespace {
 using diag::SourceRange;
 using P = RecipeParser;
 
+constexpr size_t kMaxNesting = 64;
+
 // Human names for token types in "expected ..." messages.
 std::string tokenName(const antlr4::dfa::Vocabulary& vocab, size_t type) {
   if (type == antlr4::Token::EOF) return "end of file";
@@ -508,6 +510,26 @@ static size_t firstInvalidUtf8(const std::string& s) {
   return std::string::npos;
 }
 
+// The parser and the AST builder recurse once per level of `(`, `{` and unary `-`, so
+// nesting is bounded before parsing: a deeply nested input is an error at the level that
+// crosses the limit, never a stack overflow. One pass over the tokens: linear.
+static bool nestingWithinLimit(antlr4::CommonTokenStream& tokens, diag::FileId id, diag::DiagnosticEngine& diags) {
+  size_t depth = 0, minusRun = 0;
+  for (antlr4::Token* t : tokens.getTokens()) {
+    const size_t type = t->getType();
+    if (type == P::LPAREN || type == P::LBRACE) ++depth;
+    else if ((type == P::RPAREN || type == P::RBRACE) && depth > 0) --depth;
+    minusRun = type == P::MINUS ? minusRun + 1 : 0;
+    if (depth + minusRun > kMaxNesting) {
+      auto& d = diags.error("E0105", "nesting is deeper than " + std::to_string(kMaxNesting) + " levels",
+                            tokenRange(id, t), "this level is too deep");
+      d.help = "brackets and unary `-` nest at most " + std::to_string(kMaxNesting) + " deep";
+      return false;
+    }
+  }
+  return true;
+}
+
 std::optional<ast::File> parseFile(const diag::SourceManager& sm, diag::FileId id,
                                    diag::DiagnosticEngine& diags) {
   const diag::SourceFile& src = sm.file(id);
@@ -521,10 +543,19 @@ std::optional<ast::File> parseFile(const diag::SourceManager& sm, diag::FileId i
     d.help = "save the recipe as UTF-8";
     return std::nullopt;
   }
+  if (src.text.size() > diag::kMaxRecipeBytes) {
+    auto& d = diags.error("E0106",
+                          "recipe file is larger than 1 MiB (" + std::to_string(diag::kMaxRecipeBytes) + " bytes)",
+                          diag::SourceRange{id, 1, 1, 1, 1}, "this file");
+    d.help = "a recipe declares an experiment; keep data and long lists in dataset files";
+    return std::nullopt;
+  }
   antlr4::ANTLRInputStream input(src.text);
   RecipeLexer lexer(&input);
   lexer.removeErrorListeners();  // every character lexes (BAD_CHAR): the parser reports
   antlr4::CommonTokenStream tokens(&lexer);
+  tokens.fill();
+  if (!nestingWithinLimit(tokens, id, diags)) return std::nullopt;
   RecipeParser parser(&tokens);
   SyntaxErrors listener(id, diags);
   parser.removeErrorListeners();

@@ -64,6 +64,7 @@ const Expr* Checker::resolve(const Expr* e) {
   auto let = s_.lets.find(e->text);
   if (let == s_.lets.end()) return e;  // a plain word (fp32, ascending): the caller decides
   if (resolving_.count(e->text)) return nullptr;  // reported by checkLets
+  if (resolving_.size() >= kMaxConstantChain) return nullptr;  // reported by checkLets
   resolving_.insert(e->text);
   const Expr* v = resolve(ov != s_.overrides.end() ? ov->second : let->second->value.get());
   resolving_.erase(e->text);
@@ -219,11 +220,22 @@ void Checker::checkOverrides() {
 }
 
 void Checker::checkLets() {
+  bool reportedLong = false;  // one E0212 names the problem; every link of the chain would repeat it
   for (const auto& [name, let] : s_.lets) {
     // A constant defined through itself never gets a value.
     std::set<std::string> seen{name};
     const Expr* e = let->value.get();
     while (e && e->kind == K::Name && s_.lets.count(e->text)) {
+      if (seen.size() > kMaxConstantChain) {
+        if (reportedLong) break;
+        reportedLong = true;
+        auto& d = d_.error("E0212",
+                           "constant `" + name + "` is defined through more than " +
+                               std::to_string(kMaxConstantChain) + " other constants",
+                           let->value->range, "the chain starts here");
+        d.help = "give a constant nearer the end of the chain a literal value";
+        break;
+      }
       if (!seen.insert(e->text).second) {
         if (*seen.begin() != name) break;  // report each cycle once, at its first name
         auto& d = d_.error("E0211", "constant `" + name + "` is defined in terms of itself",

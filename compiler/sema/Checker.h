@@ -66,6 +66,8 @@ class Checker {
   const Scope& s_;
   CheckOptions opt_;
   std::set<std::string> resolving_;   // let-cycle guard
+  // `let a = b` chains are followed at most this far (bounded recursion, linear checks).
+  static constexpr size_t kMaxConstantChain = 64;
 };
 
 std::string fmtNumber(double v);

@@ -85,7 +85,7 @@ const ast::File* Program::loadFile(const std::string& path, diag::SourceRange im
   if (auto it = byPath_.find(canonical); it != byPath_.end()) return it->second;
 
   std::string text;
-  if (!diag::readFile(found.string(), text)) {
+  if (!diag::readFile(found.string(), text, diag::kMaxRecipeBytes + 1)) {
     diags_.error("E0350", "cannot read recipe `" + found.string() + "`", importedAt);
     return nullptr;
   }

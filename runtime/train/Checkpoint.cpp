@@ -4,7 +4,10 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
+#include <vector>
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -67,12 +70,7 @@ std::string Checkpointer::save(int64_t step,
       files[n] = data::sha256File(tmp + "/" + n);
     }
     nlohmann::json manifest{{"format", kFormat}, {"step", step}, {"files", files}};
-    {
-      std::ofstream out(tmp + "/MANIFEST.json");
-      out << manifest.dump(2) << "\n";
-      if (!out) throw std::runtime_error("cannot write `" + tmp + "/MANIFEST.json`");
-    }
-    fsyncPath(tmp + "/MANIFEST.json");
+    writeFileChecked(tmp + "/MANIFEST.json", manifest.dump(2) + "\n");
     fsyncPath(tmp);
     // A checkpoint of the same step (a rollback replays it) is replaced, not duplicated.
     if (fs::exists(final_dir)) fs::remove_all(final_dir);
@@ -93,13 +91,38 @@ std::vector<std::string> Checkpointer::list() const {
   if (!fs::is_directory(dir_, ec)) return {};
   for (const auto& e : fs::directory_iterator(dir_)) {
     const std::string n = e.path().filename().string();
-    if (n.rfind("step_", 0) != 0 || !fs::exists(e.path() / "MANIFEST.json")) continue;
+    if (n.rfind("step_", 0) != 0 || n.size() != 13 || !fs::exists(e.path() / "MANIFEST.json")) continue;
+    if (n.find_first_not_of("0123456789", 5) != std::string::npos) continue;
     found.emplace_back(std::stoll(n.substr(5)), e.path().string());
   }
   std::sort(found.begin(), found.end());
   std::vector<std::string> out;
   for (auto& f : found) out.push_back(f.second);
   return out;
+}
+
+std::vector<std::string> Checkpointer::candidates() const {
+  std::vector<std::pair<int64_t, std::string>> found;
+  std::error_code ec;
+  if (!fs::is_directory(dir_, ec)) return {};
+  for (const auto& e : fs::directory_iterator(dir_)) {
+    const std::string n = e.path().filename().string();
+    if (n.rfind("step_", 0) != 0 || n.size() != 13 || !e.is_directory()) continue;
+    if (n.find_first_not_of("0123456789", 5) != std::string::npos) continue;
+    found.emplace_back(std::stoll(n.substr(5)), e.path().string());
+  }
+  std::sort(found.rbegin(), found.rend());
+  std::vector<std::string> out;
+  for (auto& f : found) out.push_back(f.second);
+  return out;
+}
+
+std::string Checkpointer::setAside(const std::string& folder) const {
+  const fs::path from(folder);
+  fs::path to = from.parent_path() / ("damaged-" + from.filename().string());
+  for (int i = 2; fs::exists(to); ++i) to = from.parent_path() / ("damaged-" + from.filename().string() + "-" + std::to_string(i));
+  fs::rename(from, to);
+  return to.string();
 }
 
 std::optional<std::string> Checkpointer::latest() const {
@@ -130,6 +153,66 @@ void Checkpointer::verify(const std::string& folder) {
 
 int64_t Checkpointer::stepOf(const std::string& folder) {
   return readManifest(folder).at("step").get<int64_t>();
+}
+
+struct CheckedFile::Buf : std::streambuf {
+  int fd = -1;
+  int error = 0;  // first errno
+  std::vector<char> space = std::vector<char>(1 << 20);
+  Buf() { setp(space.data(), space.data() + space.size()); }
+  bool drain() {
+    const char* p = pbase();
+    size_t n = size_t(pptr() - pbase());
+    while (n > 0 && error == 0) {
+      const ssize_t w = ::write(fd, p, n);
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) {
+        error = w < 0 ? errno : EIO;
+        break;
+      }
+      p += w;
+      n -= size_t(w);
+    }
+    setp(space.data(), space.data() + space.size());
+    return true;  // never fail the writer: the error is reported by close()
+  }
+  int overflow(int c) override {
+    drain();
+    if (c != traits_type::eof()) {
+      *pptr() = char(c);
+      pbump(1);
+    }
+    return traits_type::not_eof(c);
+  }
+  int sync() override { return drain() ? 0 : -1; }
+};
+
+CheckedFile::CheckedFile(const std::string& path) : path_(path), buf_(std::make_unique<Buf>()) {
+  buf_->fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (buf_->fd < 0) throw UserError("cannot create `" + path + "`: " + std::strerror(errno));
+  os_ = std::make_unique<std::ostream>(buf_.get());
+}
+
+CheckedFile::~CheckedFile() {
+  if (buf_ && buf_->fd >= 0) ::close(buf_->fd);
+}
+
+std::ostream& CheckedFile::stream() { return *os_; }
+
+void CheckedFile::close() {
+  os_->flush();
+  buf_->drain();
+  int err = buf_->error;
+  if (err == 0 && ::fsync(buf_->fd) != 0) err = errno;
+  if (::close(buf_->fd) != 0 && err == 0) err = errno;
+  buf_->fd = -1;
+  if (err != 0) throw UserError("cannot write `" + path_ + "`: " + std::strerror(err));
+}
+
+void writeFileChecked(const std::string& path, const std::string& bytes) {
+  CheckedFile f(path);
+  f.stream().write(bytes.data(), std::streamsize(bytes.size()));
+  f.close();
 }
 
 }  // namespace recipec::train

@@ -12,6 +12,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <ostream>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,6 +31,11 @@ class Checkpointer {
   // Complete checkpoints (with a MANIFEST.json), oldest first.
   std::vector<std::string> list() const;
   std::optional<std::string> latest() const;
+  // Every step_* folder, sealed or not, newest first (what a resume tries, in order).
+  std::vector<std::string> candidates() const;
+  // Moves a damaged checkpoint aside to damaged-step_XXXXXXXX (kept for inspection, never
+  // loaded or overwritten); returns the new path.
+  std::string setAside(const std::string& folder) const;
 
   // Throws UserError when a file is missing or its sha256 differs from the manifest.
   static void verify(const std::string& folder);
@@ -41,5 +48,27 @@ class Checkpointer {
   std::string dir_;
   int64_t keep_;
 };
+
+// A checkpoint file written through a std::ostream that never fails mid-write: LibTorch's
+// archive writer ends the process when a write fails inside its destructor (a full disk
+// was SIGABRT), so the first error is kept here instead and `close()` reports it as a
+// UserError naming the file, after an fsync. Usable for any writer that takes an ostream.
+class CheckedFile {
+ public:
+  explicit CheckedFile(const std::string& path);
+  ~CheckedFile();
+  CheckedFile(const CheckedFile&) = delete;
+  CheckedFile& operator=(const CheckedFile&) = delete;
+  std::ostream& stream();
+  void close();
+
+ private:
+  struct Buf;
+  std::string path_;
+  std::unique_ptr<Buf> buf_;
+  std::unique_ptr<std::ostream> os_;
+};
+
+void writeFileChecked(const std::string& path, const std::string& bytes);
 
 }  // namespace recipec::train

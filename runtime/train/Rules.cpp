@@ -66,7 +66,7 @@ bool compare(const plan::Condition& c, double value, const MetricWindow& window)
   if (std::isnan(value)) return false;
   double t = c.threshold.value;
   if (c.threshold.kind == "sigma") {
-    if (!window.full()) return false;
+    if (!window.ready()) return false;
     const bool upper = c.op == ">" || c.op == ">=";
     t = window.mean() + (upper ? 1 : -1) * c.threshold.value * window.stddev();
   }

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <algorithm>
 #include <deque>
 #include <memory>
 #include <string>
@@ -32,6 +33,12 @@ class MetricWindow {
   explicit MetricWindow(int64_t capacity = 0) : capacity_(capacity) {}
   void push(double v);
   bool full() const { return capacity_ > 0 && int64_t(values_.size()) >= capacity_; }
+  // Enough values for a sigma threshold: the whole window, or 8 when the window is longer
+  // (a divergence in the first steps of a 200-step window must not go unseen).
+  bool ready() const {
+    return capacity_ > 0 && int64_t(values_.size()) >= std::min<int64_t>(capacity_, kMinSigmaSamples);
+  }
+  static constexpr int64_t kMinSigmaSamples = 8;
   double mean() const;
   double stddev() const;
   nlohmann::json state() const;

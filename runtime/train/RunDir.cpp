@@ -7,7 +7,10 @@
 #include <filesystem>
 #include <fstream>
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "runtime/train/Errors.h"
 #include "git_revision.h"  // generated at build time (GitRevision.cmake)
@@ -34,9 +37,42 @@ RunDir RunDir::create(const std::string& dir) {
 
 RunDir RunDir::open(const std::string& dir) {
   if (!fs::is_directory(dir)) throw UserError("run directory `" + dir + "` does not exist");
-  if (!fs::exists(fs::path(dir) / "plan.json"))
-    throw UserError("`" + dir + "` is not a run directory (no plan.json)");
+  if (!fs::exists(fs::path(dir) / "plan.json")) {
+    // Empty but for hidden files (the lock, a temporary): a run killed before it wrote
+    // its plan. Anything else is not ours to write into.
+    for (const auto& e : fs::directory_iterator(dir))
+      if (e.path().filename().string()[0] != '.')
+        throw UserError("`" + dir + "` is not a run directory (no plan.json)");
+  }
   return RunDir(dir);
+}
+
+bool RunDir::started() const { return fs::exists(fs::path(path_) / "plan.json"); }
+
+RunLock::RunLock(const std::string& run_dir) {
+  const std::string path = run_dir + "/.lock";
+  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd_ < 0) throw UserError("cannot open the run lock `" + path + "`: " + std::strerror(errno));
+  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    char buf[64] = {0};
+    const ssize_t n = ::pread(fd_, buf, sizeof buf - 1, 0);
+    ::close(fd_);
+    fd_ = -1;
+    if (err != EWOULDBLOCK) throw UserError("cannot lock `" + path + "`: " + std::strerror(err));
+    std::string holder = n > 0 ? std::string(buf, size_t(n)) : std::string("unknown");
+    while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
+    throw UserError("run directory `" + run_dir + "` is in use by another run (pid " + holder +
+                    "); wait for it to end or stop it (`kill -TERM " + holder + "` saves a checkpoint), then resume");
+  }
+  const std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, pid.data(), pid.size(), 0) != ssize_t(pid.size())) {
+    // The lock holds without the pid; only the refusal message of a second run is poorer.
+  }
+}
+
+RunLock::~RunLock() {
+  if (fd_ >= 0) ::close(fd_);  // releases the flock
 }
 
 std::string RunDir::defaultPath(const std::string& recipe_name, const std::string& root) {
@@ -56,7 +92,12 @@ void RunDir::writeFile(const std::string& name, const std::string& text) const {
   {
     std::ofstream out(tmp, std::ios::binary);
     out << text;
-    if (!out) throw UserError("cannot write `" + tmp + "`");
+    out.close();
+    if (!out) {
+      std::error_code ignored;
+      fs::remove(tmp, ignored);
+      throw UserError("cannot write `" + tmp + "` (" + std::strerror(errno) + ")");
+    }
   }
   fs::rename(tmp, file(name));
 }

@@ -7,7 +7,11 @@
 //   <run>/metrics.jsonl     one JSON object per line: train / eval / event records
 //   <run>/checkpoints/      step_XXXXXXXX/ folders (Checkpoint.h)
 // `create` refuses a folder that already exists (UserError, nothing touched); `open` is for
-// --resume and needs plan.json to be there.
+// --resume and needs plan.json to be there, unless the folder is empty (a run killed before
+// it wrote anything: `started()` is false and the run starts over in it).
+// A run holds `RunLock` on its folder for as long as it runs (flock on <run>/.lock, released
+// by the kernel however the process ends): a second run or resume of the same folder is
+// refused with the holder's pid.
 #pragma once
 
 #include <string>
@@ -22,6 +26,7 @@ class RunDir {
   static std::string defaultPath(const std::string& recipe_name, const std::string& root = "runs");
 
   const std::string& path() const { return path_; }
+  bool started() const;  // plan.json is there
   std::string file(const std::string& name) const { return path_ + "/" + name; }
   std::string checkpoints() const { return file("checkpoints"); }
   std::string metrics() const { return file("metrics.jsonl"); }
@@ -32,6 +37,17 @@ class RunDir {
  private:
   explicit RunDir(std::string p) : path_(std::move(p)) {}
   std::string path_;
+};
+
+class RunLock {
+ public:
+  explicit RunLock(const std::string& run_dir);  // UserError naming the holder when taken
+  ~RunLock();
+  RunLock(const RunLock&) = delete;
+  RunLock& operator=(const RunLock&) = delete;
+
+ private:
+  int fd_ = -1;
 };
 
 // The source revision of this build: `git rev-parse HEAD` at build time, "-dirty" when the

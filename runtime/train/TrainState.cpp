@@ -22,6 +22,8 @@
 namespace recipec::train {
 namespace {
 
+std::string firstLine(const std::string& s) { return s.substr(0, s.find('\n')); }
+
 // JSON has no NaN: non-finite doubles go out as null and come back as NaN.
 nlohmann::json num(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
 double num(const nlohmann::json& j) { return j.is_null() ? NAN : j.get<double>(); }
@@ -70,47 +72,80 @@ void Run::saveCheckpoint(int64_t s) {
       {"event_windows", eventWindows()},
       {"skip_batches", skips},
       {"rollbacks", rollbacks_},
+      {"consecutive_skips", consecutive_skips_},
       {"flops_done", flops_done_},
       {"flops_full", flops_full_},
       {"last_eval_step", last_eval_step_}};
 
-  const std::string folder = ckpt_->save(s, [&](const std::string& dir) {
-    models::writeSafetensors(dir + "/model.safetensors", model_->hfStateDict());
-    torch::save(*optim_, dir + "/optimizer.pt");
-    torch::serialize::OutputArchive ar;
-    ar.write("rng_cpu", cpuRngState());
-    if (auto cuda = cudaRngState(); cuda.defined()) ar.write("rng_cuda", cuda);
-    ar.write("block_table", ctx_.table.toCpu());
-    for (size_t i = 0; i < mask_keys.size(); ++i) ar.write("keep_" + std::to_string(i), ctx_.keep_masks[mask_keys[i]]);
-    for (int64_t d : ordered)
-      ar.write("order_" + std::to_string(d), at::tensor(*ctx_.selection.order[size_t(d)], at::kLong));
-    ar.save_to(dir + "/tensors.pt");
-    std::ofstream out(dir + "/state.json");
-    out << state.dump(1) << "\n";
-    if (!out) throw UserError("cannot write `" + dir + "/state.json`");
-  });
+  std::string folder;
+  try {
+    folder = ckpt_->save(s, [&](const std::string& dir) {
+      models::writeSafetensors(dir + "/model.safetensors", model_->hfStateDict());
+      {
+        CheckedFile f(dir + "/optimizer.pt");
+        torch::save(*optim_, f.stream());
+        f.close();
+      }
+      torch::serialize::OutputArchive ar;
+      ar.write("rng_cpu", cpuRngState());
+      if (auto cuda = cudaRngState(); cuda.defined()) ar.write("rng_cuda", cuda);
+      ar.write("block_table", ctx_.table.toCpu());
+      for (size_t i = 0; i < mask_keys.size(); ++i) ar.write("keep_" + std::to_string(i), ctx_.keep_masks[mask_keys[i]]);
+      for (int64_t d : ordered)
+        ar.write("order_" + std::to_string(d), at::tensor(*ctx_.selection.order[size_t(d)], at::kLong));
+      {
+        CheckedFile f(dir + "/tensors.pt");
+        ar.save_to(f.stream());
+        f.close();
+      }
+      writeFileChecked(dir + "/state.json", state.dump(1) + "\n");
+    });
+  } catch (const std::exception& e) {
+    // A full disk, a quota, a vanished folder: the temporary folder is gone (Checkpointer
+    // removes it) and every sealed checkpoint is as it was.
+    const auto previous = ckpt_->latest();
+    throw UserError("cannot save the checkpoint of step " + std::to_string(s) + ": " + firstLine(e.what()) +
+                    (previous ? "; the previous checkpoint `" + *previous + "` is intact"
+                              : std::string("; no checkpoint was saved before it")));
+  }
   last_ckpt_step_ = s;
   event("checkpoint", {{"path", folder}});
 }
 
 void Run::loadCheckpoint(const std::string& folder) {
   Checkpointer::verify(folder);  // every file against its sha256 first
+  // Files whose checksums hold can still be wrong inside (written by another build, edited
+  // by hand, truncated before sealing by a foreign tool): every failure while reading them
+  // is a UserError naming the file being read, never an internal error.
+  std::string reading = "state.json";
+  try {
+    loadCheckpointFiles(folder, reading);
+  } catch (const UserError&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw UserError("checkpoint file `" + folder + "/" + reading + "` is damaged: " + firstLine(e.what()));
+  }
+  // The checkpoint event of this step was written just after the position the checkpoint
+  // recorded, so the truncation above removed it: write it again, as it was.
+  metrics_->write({{"type", "event"}, {"event", "checkpoint"}, {"step", ctx_.metrics.step}, {"path", folder}});
+}
+
+void Run::loadCheckpointFiles(const std::string& folder, std::string& reading) {
   nlohmann::json state;
   {
     std::ifstream in(folder + "/state.json");
-    try {
-      state = nlohmann::json::parse(in);
-    } catch (const nlohmann::json::exception& e) {
-      throw UserError("checkpoint `" + folder + "/state.json` is unreadable: " + e.what());
-    }
+    state = nlohmann::json::parse(in);
   }
+  reading = "model.safetensors";
   try {
     model_->loadHfStateDict(models::readSafetensors(folder + "/model.safetensors").tensors);
   } catch (const std::invalid_argument& e) {
     throw UserError("checkpoint `" + folder + "/model.safetensors` does not fit the model: " + e.what());
   }
   model_->setSubnet(std::nullopt);  // beforeStep sets it again when a subnet policy is active
+  reading = "optimizer.pt";
   torch::load(*optim_, folder + "/optimizer.pt");
+  reading = "tensors.pt";
 
   torch::serialize::InputArchive ar;
   ar.load_from(folder + "/tensors.pt");
@@ -139,6 +174,7 @@ void Run::loadCheckpoint(const std::string& folder) {
   }
   if (!any_order) ctx_.selection.order.clear();
 
+  reading = "state.json";
   ctx_.metrics.step = state.at("step").get<int64_t>();
   ctx_.metrics.tokens = state.at("tokens").get<int64_t>();
   const auto& m = state.at("metrics");
@@ -175,6 +211,7 @@ void Run::loadCheckpoint(const std::string& folder) {
   skip_batches_.clear();
   for (const auto& [k, v] : state.at("skip_batches").items()) skip_batches_[std::stoll(k)] = v.get<int64_t>();
   rollbacks_ = state.at("rollbacks").get<int64_t>();
+  consecutive_skips_ = state.value("consecutive_skips", int64_t(0));
   flops_done_ = state.at("flops_done").get<double>();
   flops_full_ = state.at("flops_full").get<double>();
   last_eval_step_ = state.at("last_eval_step").get<int64_t>();

@@ -51,7 +51,7 @@ StepOutcome Run::trainStep(int64_t s, const TrainBatch& batch) {
   StepOutcome o;
   o.loss = double(stats[0].item<float>());
   o.grad_norm = double(stats[1].item<float>());
-  if (!std::isfinite(o.loss) || !std::isfinite(o.grad_norm)) {
+  if (!std::isfinite(o.loss) || !std::isfinite(o.grad_norm) || o.loss > divergence_loss_) {
     zeroGrad(params_);
     o.applied = false;
     o.trigger = "nan";

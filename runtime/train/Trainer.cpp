@@ -21,6 +21,7 @@
 #include "runtime/train/FeedFromPlan.h"
 #include "runtime/train/Optim.h"
 #include "runtime/train/Schedule.h"
+#include "runtime/train/Signals.h"
 #include "runtime/train/TrainerImpl.h"
 
 namespace recipec::train {
@@ -62,6 +63,11 @@ std::vector<std::string> Run::activePolicies() const {
 }
 
 void Run::setup() {
+  // The command line checks these too; runPlan's other callers get the same answer.
+  if (opt_.threads < 0 || opt_.threads > 1024) throw UserError("--threads " + std::to_string(opt_.threads) + " is out of range (1 to 1024)");
+  if (opt_.log_every < 1) throw UserError("--log-every " + std::to_string(opt_.log_every) + " must be at least 1");
+  if (opt_.peak_flops < 0 || !std::isfinite(opt_.peak_flops))
+    throw UserError("--peak-flops must be a positive number of FLOP/s");
   plan_ = plan::readPlanFile(opt_.plan_path);
   if (opt_.threads > 0) at::set_num_threads(opt_.threads);
   device_ = pickDevice(opt_.device);
@@ -111,6 +117,7 @@ void Run::setup() {
   params_ = model_->parameters();
   optim_ = makeAdamW(params_, tr.optimizer);
   full_flops_per_token_ = model_->flopsPerToken(tr.seq_len);
+  divergence_loss_ = std::max(10.0, 2.0 * std::log(double(std::max<int64_t>(2, mcfg->vocab_size))));
 
   // Policy context and rules.
   ctx_.plan = &plan_;
@@ -179,10 +186,37 @@ void Run::writeRunFiles(bool resumed) {
     std::ifstream in(dir_->file("plan.json"));
     std::stringstream ss;
     ss << in.rdbuf();
-    if (ss.str() != plan_text_)
-      throw UserError("the plan `" + opt_.plan_path + "` differs from the one this run started with (`" +
-                      dir_->file("plan.json") + "`); resume needs the same plan");
-    return;
+    if (ss.str() == plan_text_) return;
+    nlohmann::json theirs, ours = nlohmann::json::parse(plan_text_);
+    try {
+      theirs = nlohmann::json::parse(ss.str());
+    } catch (const nlohmann::json::exception& e) {
+      throw UserError("the run's plan `" + dir_->file("plan.json") + "` is unreadable: " + e.what());
+    }
+    // Where the recipe file was is provenance, not training: the same recipe reached by
+    // another path resumes. Every other field must be equal.
+    theirs.erase("recipe_path");
+    ours.erase("recipe_path");
+    const auto patch = nlohmann::json::diff(theirs, ours);
+    if (patch.empty()) return;
+    std::string fields;
+    for (size_t i = 0; i < patch.size() && i < 5; ++i) {
+      const std::string path = patch[i].at("path").get<std::string>();
+      const nlohmann::json::json_pointer ptr(path);
+      std::string field = path.substr(1);
+      for (char& c : field) c = c == '/' ? '.' : c;
+      auto shown = [](const nlohmann::json& j) {
+        std::string t = j.dump();
+        return t.size() > 80 ? t.substr(0, 77) + "..." : t;
+      };
+      fields += "\n  `" + field + "`: " + (theirs.contains(ptr) ? shown(theirs.at(ptr)) : "(absent)") +
+                " in the run, " + (ours.contains(ptr) ? shown(ours.at(ptr)) : "(absent)") + " now";
+    }
+    if (patch.size() > 5) fields += "\n  ... and " + std::to_string(patch.size() - 5) + " more";
+    throw UserError("this plan differs from the one run `" + dir_->path() + "` started with (" +
+                    dir_->file("plan.json") + "):" + fields +
+                    "\n  = help: `recipec run --resume " + dir_->path() +
+                    "` alone continues the run with its own plan; a changed recipe is a new run");
   }
   dir_->writeFile("plan.json", plan_text_);
   if (!plan_.recipe_path.empty()) {
@@ -255,30 +289,67 @@ void Run::boundary(int64_t s) {
   ctx_.checkpoint_requested = false;
 }
 
+void Run::warn(const std::string& line) {
+  progress_.println("warning: " + line);  // even with --quiet: it changes what the run does
+}
+
+std::optional<int64_t> Run::resumeFromNewestIntact() {
+  const auto candidates = ckpt_->candidates();
+  if (candidates.empty()) {
+    warn("`" + dir_->path() + "` has no checkpoint (the run stopped before its first); starting it again from step 0");
+    metrics_ = std::make_unique<MetricsLog>(dir_->metrics(), 0);
+    return std::nullopt;
+  }
+  std::vector<std::pair<std::string, std::string>> skipped;  // folder, why
+  std::string chosen;
+  for (const auto& folder : candidates) {
+    try {
+      loadCheckpoint(folder);
+      chosen = folder;
+      break;
+    } catch (const UserError& e) {
+      skipped.emplace_back(folder, e.what());
+    }
+  }
+  if (chosen.empty()) {
+    std::string why;
+    for (const auto& [f, w] : skipped) why += "\n  " + w;
+    throw UserError("no checkpoint in `" + dir_->checkpoints() + "` can be loaded:" + why +
+                    "\n  = help: nothing was changed; restore a checkpoint from a backup, or start a new run");
+  }
+  for (const auto& [folder, why] : skipped) {
+    const std::string moved = ckpt_->setAside(folder);
+    warn("skipped a damaged checkpoint: " + why + "; moved to `" + moved + "`; resuming from `" + chosen + "`");
+    metrics_->write({{"type", "event"}, {"event", "skipped_checkpoint"}, {"step", ctx_.metrics.step},
+                     {"checkpoint", folder}, {"moved_to", moved}, {"why", why}});
+  }
+  return ctx_.metrics.step;
+}
+
 RunResult Run::execute() {
   const bool resume = !opt_.resume_dir.empty();
   // Fail before the (possibly long) data and model setup; create() re-checks atomically.
-  if (!resume && !opt_.run_dir.empty() && std::filesystem::exists(opt_.run_dir))
-    RunDir::create(opt_.run_dir);
-  setup();
   if (resume) {
     dir_ = RunDir::open(opt_.resume_dir);
-  } else {
+    lock_ = std::make_unique<RunLock>(dir_->path());
+  } else if (!opt_.run_dir.empty() && std::filesystem::exists(opt_.run_dir)) {
+    RunDir::create(opt_.run_dir);
+  }
+  setup();
+  if (!resume) {
     dir_ = RunDir::create(opt_.run_dir.empty() ? RunDir::defaultPath(plan_.recipe_name, opt_.runs_root)
                                                : opt_.run_dir);
+    lock_ = std::make_unique<RunLock>(dir_->path());
   }
-  writeRunFiles(resume);
+  const bool started = resume && dir_->started();
+  writeRunFiles(started);
   ckpt_ = std::make_unique<Checkpointer>(dir_->checkpoints(), plan_.checkpoint.keep);
-  int64_t s = 0;
-  if (resume) {
-    auto latest = ckpt_->latest();
-    if (!latest) throw UserError("run directory `" + dir_->path() + "` has no checkpoint to resume from");
-    loadCheckpoint(*latest);  // truncates metrics.jsonl to the checkpoint's position
-    s = ctx_.metrics.step;
-  } else {
-    metrics_ = std::make_unique<MetricsLog>(dir_->metrics());
-  }
-  log("run " + dir_->path() + (resume ? " (resumed at step " + std::to_string(s) + ")" : ""));
+  std::optional<int64_t> from;
+  if (started) from = resumeFromNewestIntact();  // truncates metrics.jsonl to the checkpoint's position
+  if (!metrics_) metrics_ = std::make_unique<MetricsLog>(dir_->metrics(), resume ? 0 : -1);
+  const bool restored = from.has_value();
+  int64_t s = from.value_or(0);
+  log("run " + dir_->path() + (restored ? " (resumed at step " + std::to_string(s) + ")" : ""));
   char model_line[320];
   std::snprintf(model_line, sizeof model_line,
                 "model %s: %.4gM params, %.4g MFLOPs/token (6N + 12LHQT); peak %.4g GFLOP/s (%s); %d intra-op threads",
@@ -289,23 +360,27 @@ RunResult Run::execute() {
   RunResult result;
   result.run_dir = dir_->path();
   const int64_t total = timeline_.total_steps;
-  bool boundary_done = resume;
+  bool boundary_done = restored;  // a checkpoint holds the state after its boundary ran
   t_start_ = t_log_ = std::chrono::steady_clock::now();
   start_step_ = s;
   tokens_since_log_ = 0;
   flops_since_log_ = 0;
   while (true) {
     if (ctx_.stop_requested) {
-      result.stopped_by_rule = true;
+      result.stopped_by_rule = failure_.empty();
       break;
     }
     if (!boundary_done && s < total) boundary(s);
     boundary_done = false;
     if (ctx_.stop_requested) {
-      result.stopped_by_rule = true;
+      result.stopped_by_rule = failure_.empty();
       break;
     }
     if (s >= total || (opt_.until_step >= 0 && s >= opt_.until_step)) break;
+    if (const int sig = stopSignal()) {  // after the boundary: the checkpoint below resumes at step s
+      interrupted_ = sig;
+      break;
+    }
     TrainBatch batch = feed_->next(s);
     if (auto it = skip_batches_.find(s); it != skip_batches_.end())
       for (int64_t k = 0; k < it->second; ++k) batch = feed_->next(s);
@@ -314,6 +389,7 @@ RunResult Run::execute() {
       boundary_done = true;  // restored to a boundary already processed
       continue;
     }
+    consecutive_skips_ = o.applied ? 0 : consecutive_skips_ + 1;
     ctx_.metrics.step = s + 1;
     ctx_.metrics.tokens += plan_.train.batch_seqs * plan_.train.seq_len;
     ctx_.metrics.loss = o.loss;
@@ -321,10 +397,19 @@ RunResult Run::execute() {
     result.final_loss = o.loss;
     logTrain(s, o, learningRate(plan_.train.schedule, ctx_.base_lr, s));
     ++s;
+    if (consecutive_skips_ >= kMaxConsecutiveSkips) {
+      // Every step skipped is the model not training: a run that only skips has diverged.
+      throw UserError("the last " + std::to_string(consecutive_skips_) + " steps (" +
+                      std::to_string(s - consecutive_skips_) + " to " + std::to_string(s - 1) +
+                      ") were all skipped (`on " + o.trigger + ": skip`): training has diverged; nothing was saved "
+                      "after the last checkpoint" +
+                      (ckpt_->latest() ? " `" + *ckpt_->latest() + "`" : std::string()) +
+                      "; lower the learning rate or use `on nan: rollback`");
+    }
   }
   progress_.finish();
   ctx_.metrics.step = s;
-  const bool finished = s >= total || result.stopped_by_rule;
+  const bool finished = failure_.empty() && interrupted_ == 0 && (s >= total || result.stopped_by_rule);
   if (finished) {
     if (last_eval_step_ != s && !plan_.evaluations.empty()) evaluate(s, /*all=*/true);
     leavePhase();
@@ -337,26 +422,48 @@ RunResult Run::execute() {
   nlohmann::json summary{{"type", "summary"}, {"step", s}, {"tokens", ctx_.metrics.tokens},
                          {"loss", ctx_.metrics.loss}, {"finished", finished},
                          {"stopped_by_rule", result.stopped_by_rule}, {"rollbacks", rollbacks_}};
+  if (interrupted_) summary["interrupted"] = signalName(interrupted_);
+  if (!failure_.empty()) summary["failed"] = failure_;
   if (flops_full_ > 0) {
     summary["flops_executed"] = flops_done_;
     summary["flops_full_model"] = flops_full_;
     summary["flops_saved_pct"] = 100.0 * (1.0 - flops_done_ / flops_full_);
   }
   metrics_->write(summary);
-  log("done: " + summary.dump());
   result.steps = s;
+  result.interrupted = interrupted_;
+  const std::string resume_hint = "continue with `recipec run --resume " + dir_->path() + "`";
+  if (!failure_.empty())
+    throw UserError(failure_ + "; the checkpoint at step " + std::to_string(s) + " is saved; " + resume_hint);
+  char line[256];
+  std::snprintf(line, sizeof line, "step %lld of %lld, %s tokens, loss %.4f", (long long)s, (long long)total,
+                formatCount(double(ctx_.metrics.tokens)).c_str(), ctx_.metrics.loss);
+  if (interrupted_) {
+    progress_.println(std::string("stopped by ") + signalName(interrupted_) + " at " + line + "; checkpoint saved; " +
+                      resume_hint);
+  } else if (finished) {
+    log("done: " + std::string(line) + "; weights in " + dir_->file("model.safetensors"));
+  } else {
+    log("stopped at " + std::string(line) + " (--until-step); checkpoint saved; " + resume_hint);
+  }
   return result;
 }
 
 bool Run::handleRejected(int64_t& s, const StepOutcome& o) {
-  const std::string what = o.trigger == "nan" ? (std::isfinite(o.loss) ? "gradient norm is NaN" : "loss is NaN")
-                                              : "event `on " + o.trigger + "` fired";
+  const std::string what = o.trigger != "nan" ? "event `on " + o.trigger + "` fired"
+                           : !std::isfinite(o.loss) ? "loss is NaN"
+                           : !std::isfinite(o.grad_norm) ? "gradient norm is NaN"
+                           : "loss " + formatCount(o.loss) + " is above " + formatCount(divergence_loss_) +
+                                 " (twice a uniform guess's; training has diverged)";
   if (o.action == "skip") {
     event(o.trigger, {{"action", "skip"}, {"at_step", s}, {"loss", o.loss}, {"grad_norm", o.grad_norm}});
     return false;
   }
-  if (o.action == "stop" && o.trigger != "nan") {
+  if (o.action == "stop") {
+    // The guard did its job: the update was not applied, the run ends here with a
+    // checkpoint past the batch that failed, and the exit code says it did not finish.
     event(o.trigger, {{"action", "stop"}, {"at_step", s}, {"loss", o.loss}, {"grad_norm", o.grad_norm}});
+    failure_ = what + " at step " + std::to_string(s) + "; stopped by `on " + o.trigger + ": stop` without applying it";
     ctx_.stop_requested = true;
     return false;
   }

@@ -44,6 +44,7 @@ struct RunResult {
   int64_t steps = 0;            // optimizer steps completed
   double final_loss = 0;
   bool stopped_by_rule = false;
+  int interrupted = 0;          // SIGINT/SIGTERM/SIGHUP that stopped the run (checkpoint saved)
 };
 
 RunResult runPlan(const RunOptions& options);

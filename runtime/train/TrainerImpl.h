@@ -54,6 +54,13 @@ class Run {
   nlohmann::json eventWindows() const;
 
  private:
+  void loadCheckpointFiles(const std::string& folder, std::string& reading);
+  // --resume: the newest checkpoint that loads (damaged newer ones are set aside with a
+  // warning); returns the step to continue from, 0 when the run never saved one.
+  std::optional<int64_t> resumeFromNewestIntact();
+  void warn(const std::string& line);
+
+ private:
   void setup();
   void writeRunFiles(bool resumed);
   void boundary(int64_t s);
@@ -83,6 +90,7 @@ class Run {
   size_t phase_ = 0;
   bool phase_entered_ = false;
   std::optional<RunDir> dir_;
+  std::unique_ptr<RunLock> lock_;
   std::unique_ptr<MetricsLog> metrics_;
   std::unique_ptr<Checkpointer> ckpt_;
   Progress progress_;
@@ -92,6 +100,13 @@ class Run {
   std::vector<StepEvent> step_events_;
   std::map<int64_t, int64_t> skip_batches_;  // step -> batches to discard before training it
   int64_t rollbacks_ = 0;
+  int64_t consecutive_skips_ = 0;            // steps skipped in a row (`on nan: skip`, ...)
+  std::string failure_;                      // why the run ends unfinished (exit 1), after saving
+  int interrupted_ = 0;                      // the stop signal that ended the run, 0 if none
+  static constexpr int64_t kMaxConsecutiveSkips = 10;
+  // A loss above this is divergence and is handled as NaN is (`on nan`): twice the loss of a
+  // uniform guess over the vocabulary (2 ln V), and at least 10.
+  double divergence_loss_ = 0;
 
   // Accounting.
   double peak_flops_ = 0;

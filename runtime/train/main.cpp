@@ -4,9 +4,12 @@
 //                   [--peak-flops F] [--log-every N] [--until-step N] [--threads N] [--quiet]
 //   recipec-runtime eval JOB.json [--quiet]     (per-token NLL; runtime/eval/PerTokenNll.h)
 //   recipec-runtime version
-// Exit codes: 0 ok, 1 user error (plan, data, checkpoint, run directory, NaN), 2 internal.
+// Exit codes: 0 ok, 1 user error (plan, data, checkpoint, run directory, NaN, divergence, a
+// full disk), 2 internal; 130 / 143 / 129 after SIGINT / SIGTERM / SIGHUP stopped the run
+// with a checkpoint (runtime/train/Signals.h).
 #include <cstdio>
 #include <exception>
+#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -21,6 +24,7 @@
 #include "runtime/plan/Plan.h"
 #include "runtime/train/Errors.h"
 #include "runtime/train/RunDir.h"
+#include "runtime/train/Signals.h"
 #include "runtime/train/Trainer.h"
 
 int main(int argc, char** argv) {
@@ -40,10 +44,13 @@ int main(int argc, char** argv) {
   run->add_option("--resume", opt.resume_dir, "continue this run directory from its latest checkpoint");
   run->add_option("--runs-root", opt.runs_root, "parent of default run directories")->capture_default_str();
   run->add_option("--device", opt.device, "cpu or cuda")->capture_default_str();
-  run->add_option("--peak-flops", opt.peak_flops, "peak FLOP/s for MFU (default: measured matmul)");
-  run->add_option("--log-every", opt.log_every, "metrics line every N steps")->capture_default_str();
-  run->add_option("--until-step", opt.until_step, "stop (with a checkpoint) after this many steps");
-  run->add_option("--threads", opt.threads, "intra-op threads (default: LibTorch's)");
+  run->add_option("--peak-flops", opt.peak_flops, "peak FLOP/s for MFU (default: measured matmul)")
+      ->check(CLI::PositiveNumber);
+  run->add_option("--log-every", opt.log_every, "metrics line every N steps")->capture_default_str()
+      ->check(CLI::Range(int64_t(1), INT64_MAX));
+  run->add_option("--until-step", opt.until_step, "stop (with a checkpoint) after this many steps")
+      ->check(CLI::NonNegativeNumber);
+  run->add_option("--threads", opt.threads, "intra-op threads (default: LibTorch's)")->check(CLI::Range(1, 1024));
   run->add_flag("--quiet", opt.quiet, "no progress or log lines");
   std::string job_path;
   bool eval_quiet = false;
@@ -67,7 +74,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   try {
-    if (eval->parsed()) {
+    if (eval->parsed()) {  // no stop handlers: an interrupted evaluation has nothing to save
       recipec::analyze::EvalJob job;
       try {
         job = nlohmann::json::parse(std::ifstream(job_path)).get<recipec::analyze::EvalJob>();
@@ -77,8 +84,12 @@ int main(int argc, char** argv) {
       recipec::eval::runEvalJob(job, eval_quiet);
       return 0;
     }
-    recipec::train::runPlan(opt);
-    return 0;
+    recipec::train::installStopHandlers();
+    const auto result = recipec::train::runPlan(opt);
+    return result.interrupted ? recipec::train::exitCodeFor(result.interrupted) : 0;
+  } catch (const std::filesystem::filesystem_error& e) {
+    // A folder that cannot be created, renamed or read: the machine's state, not a bug.
+    std::fprintf(stderr, "\nerror: %s\n", e.what());
   } catch (const recipec::train::UserError& e) {
     std::fprintf(stderr, "\nerror: %s\n", e.what());
   } catch (const recipec::plan::PlanError& e) {

@@ -53,6 +53,16 @@ std::string header(const std::string& text, const std::string& key) {
   return std::regex_search(text, m, re) ? m[1].str() : "";
 }
 
+// Inputs too large to keep in the repository are written before the cases run.
+struct GeneratedInputs : ::testing::Environment {
+  void SetUp() override {
+    std::ofstream big(fs::path(ERRORS_DIR) / "data" / "too_large.generated.recipe");
+    big << "recipe \"big\"\n";
+    for (int i = 0; big.tellp() <= std::streampos(1 << 20); ++i) big << "let c" << i << " = " << i << "\n";
+  }
+};
+const auto* const kGenerated = ::testing::AddGlobalTestEnvironment(new GeneratedInputs);
+
 std::vector<std::string> errorCases() {
   std::vector<std::string> names;
   for (const auto& e : fs::directory_iterator(ERRORS_DIR))

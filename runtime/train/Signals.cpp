@@ -1,0 +1,48 @@
+// Signals.cpp — see Signals.h.
+#include "runtime/train/Signals.h"
+
+#include <csignal>
+#include <cstring>
+#include <initializer_list>
+
+#include <unistd.h>
+
+namespace recipec::train {
+namespace {
+
+volatile std::sig_atomic_t g_signal = 0;
+
+void onStop(int sig) {
+  if (g_signal != 0) {
+    static const char msg[] = "\nrecipec-runtime: second interrupt, stopping now; saved checkpoints are intact\n";
+    (void)!::write(STDERR_FILENO, msg, sizeof msg - 1);
+    ::_exit(128 + sig);
+  }
+  g_signal = sig;
+}
+
+}  // namespace
+
+void installStopHandlers() {
+  struct sigaction sa;
+  std::memset(&sa, 0, sizeof sa);
+  sa.sa_handler = onStop;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;  // reads and writes in progress carry on; the loop polls the flag
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) ::sigaction(sig, &sa, nullptr);
+}
+
+int stopSignal() { return int(g_signal); }
+
+const char* signalName(int sig) {
+  switch (sig) {
+    case SIGINT: return "SIGINT";
+    case SIGTERM: return "SIGTERM";
+    case SIGHUP: return "SIGHUP";
+    default: return "signal";
+  }
+}
+
+int exitCodeFor(int sig) { return 128 + sig; }
+
+}  // namespace recipec::train
