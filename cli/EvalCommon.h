@@ -13,6 +13,10 @@
 #include "runtime/analyze/Session.h"
 #include "runtime/data/DataError.h"
 
+#ifdef RECIPEC_HAVE_MLIR
+#include "compiler/mlir/Compile.h"
+#endif
+
 namespace recipec::cli {
 
 struct EvalArgs {
@@ -26,7 +30,8 @@ struct EvalArgs {
 
 inline void addEvalOptions(CLI::App* cmd, EvalArgs& a) {
   cmd->add_option("--datasets-from", a.session.datasets_from,
-                  "Also find dataset names in this run directory or plan.json (repeatable)");
+                  "Also find dataset names in this recipe, run directory or plan.json (repeatable)")
+      ->allow_extra_args(false);
   cmd->add_option("--seq-len", a.session.seq_len, "Context length (default: the first checkpoint's train seq_len)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--limit", a.session.limit, "Evaluate at most N blocks per dataset (default: all)")
@@ -54,9 +59,27 @@ inline bool splitOn(const std::vector<std::string>& pos, size_t checkpoints, con
   return true;
 }
 
-// Runs the session, turning every failure into its message and an Exit.
+// Runs the session, turning every failure into its message and an Exit. A --datasets-from
+// recipe is compiled here (the session library reads only plans).
 inline analyze::Session runSessionOrExit(const std::vector<std::string>& cks, const std::vector<std::string>& datasets,
-                                         const analyze::SessionOptions& opt) {
+                                         analyze::SessionOptions opt) {
+  std::vector<std::string> plan_files;
+  for (const auto& path : opt.datasets_from) {
+    if (path.size() < 7 || path.compare(path.size() - 7, 7, ".recipe") != 0) {
+      plan_files.push_back(path);
+      continue;
+    }
+#ifdef RECIPEC_HAVE_MLIR
+    plan::Plan p;
+    if (!planOfInput(path, {}, p)) throw Exit{kUserError};
+    opt.more_plans.push_back(std::move(p));
+#else
+    std::cerr << "error: --datasets-from `" << path << "`: this recipec was built without MLIR, so it cannot compile "
+              << "recipes; give a run directory or plan.json\n";
+    throw Exit{kUserError};
+#endif
+  }
+  opt.datasets_from = plan_files;
   try {
     return analyze::runSession(cks, datasets, opt, runRuntimeCommand);
   } catch (const analyze::AnalyzeError& e) {

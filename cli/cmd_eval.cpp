@@ -10,10 +10,11 @@ void addEval(CLI::App& app) {
   auto* cmd = app.add_subcommand("eval", "Perplexity of a checkpoint on held-out text: `recipec eval CKPT on DATASET[,...]`");
   auto a = std::make_shared<EvalArgs>();
   cmd->add_option("args", a->positional, "CKPT on DATASET[,DATASET...]")->required();
-  cmd->add_option("--plan", a->session.plans, "The run directory or plan.json a bare .safetensors belongs to")
-      ->expected(1);
+  auto plan = std::make_shared<std::string>();
+  cmd->add_option("--plan", *plan, "The run directory or plan.json a bare .safetensors belongs to");
   addEvalOptions(cmd, *a);
-  cmd->callback([a, cmd] {
+  cmd->callback([a, cmd, plan] {
+    a->session.plans = {*plan};
     a->json_given = cmd->get_option("--json")->count() > 0;
     std::vector<std::string> cks, specs;
     if (!splitOn(a->positional, 1, "recipec eval CKPT on DATASET[,DATASET...]", cks, specs)) throw Exit{kUserError};

@@ -206,7 +206,7 @@ DatasetRef resolveDataset(const std::string& spec, const std::vector<const plan:
     for (const auto& ds : p->datasets)
       if (known.find("`" + ds.name + "`") == std::string::npos) known += std::string(known.empty() ? "" : ", ") + "`" + ds.name + "`";
   throw AnalyzeError("unknown dataset `" + name + "`: the checkpoints' plans declare " + (known.empty() ? "none" : known) +
-                     " (or give files as NAME=GLOB, or more datasets with --datasets-from RUN|plan.json)");
+                     " (or give files as NAME=GLOB, or more datasets with --datasets-from RECIPE|RUN|plan.json)");
 }
 
 void checkTokenizer(const DatasetRef& d, const CheckpointRef& ck) {

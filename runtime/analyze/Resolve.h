@@ -16,7 +16,7 @@
 //                    document, tokenized with the checkpoint's tokenizer; JSON lines read
 //                    their "text" field
 //   NAME | NAME.val  the held-out split of dataset NAME of the checkpoints' plans (A's first,
-//                    then B's, then --datasets-from): its `split val "GLOB"` files or its
+//                    then B's, then each --datasets-from): its `split val "GLOB"` files or its
 //                    `split val N%` documents
 //   NAME.train       that dataset's training documents
 // Every failure is an AnalyzeError (exit 1) naming the checkpoint or dataset.

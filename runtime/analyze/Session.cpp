@@ -63,6 +63,7 @@ Session runSession(const std::vector<std::string>& ck_args, const std::vector<st
     s.checkpoints.push_back(resolveCheckpoint(ck_args[i], i < opt.plans.size() ? opt.plans[i] : ""));
   if (s.checkpoints.size() == 2) checkSameArchitecture(s.checkpoints[0], s.checkpoints[1]);
   for (const auto& p : opt.datasets_from) s.extra_plans.push_back(readPlanSource(p));
+  for (const auto& p : opt.more_plans) s.extra_plans.push_back(p);
   const CheckpointRef& first = s.checkpoints.at(0);
 
   s.seq_len = opt.seq_len > 0 ? opt.seq_len : first.plan.train.seq_len;

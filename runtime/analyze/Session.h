@@ -26,7 +26,8 @@ struct RuntimeFailed {
 
 struct SessionOptions {
   std::vector<std::string> plans;          // per checkpoint: --plan override, "" = find it
-  std::vector<std::string> datasets_from;  // more plans to find dataset names in
+  std::vector<std::string> datasets_from;  // more plans to find dataset names in (run dir, plan.json)
+  std::vector<plan::Plan> more_plans;      // ... and plans the caller compiled from recipes
   int64_t seq_len = 0;                     // 0 = the first checkpoint's train.seq_len
   int64_t limit = 0;                       // blocks per dataset, 0 = all
   int64_t batch = 16;

@@ -222,6 +222,12 @@ TEST_F(AnalyzeTest, EvalEqualsTheTrainersOwnEvaluation) {
     if (m["type"] == "eval" && m["step"] == 20) trainer[m["dataset"].get<std::string>()] = m["loss"].get<double>();
   }
   ASSERT_EQ(trainer.size(), 2u);
+  // The same weights as a bare .safetensors elsewhere, with the run's plan given.
+  fs::create_directories(root_ / "loose");
+  fs::copy_file(runA_ + "/model.safetensors", root_ / "loose" / "w.safetensors", fs::copy_options::overwrite_existing);
+  const json loose = evalJson("eval loose/w.safetensors --plan runs/a on a,b");
+  EXPECT_EQ(loose["datasets"], j["datasets"]);
+  EXPECT_EQ(loose["checkpoint"]["step"], 20);  // from the safetensors metadata
   for (const auto& d : j["datasets"])
     EXPECT_NEAR(d["mean_nll"].get<double>(), trainer[d["name"].get<std::string>()], 1e-5) << d["name"];
 }
