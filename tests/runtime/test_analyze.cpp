@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include "runtime/data/Shard.h"
 #include "runtime/models/Model.h"
 #include "runtime/models/Safetensors.h"
 #include "runtime/plan/Plan.h"
@@ -387,6 +388,26 @@ TEST_F(AnalyzeTest, BadInputsExitOneNamingTheThing) {
     r = recipec("eval runs/a on web --datasets-from gpt2-plan.json");
     EXPECT_EQ(r.code, 1);
     EXPECT_NE(r.err.find("dataset `web` is tokenized by `gpt2` (gpt2_bpe) but checkpoint `runs/a` was trained with `bytes`"),
+              std::string::npos)
+        << r.err;
+  }
+
+  // Shards of a 50257-token vocabulary (no tokenizer to compare): the ids give it away.
+  {
+    fs::create_directories(root_ / "shards");
+    std::vector<int32_t> tokens;
+    for (int doc = 0; doc < 2; ++doc) {
+      tokens.push_back(50256);
+      for (int i = 0; i < 100; ++i) tokens.push_back(300 + i);
+    }
+    data::writeShard((root_ / "shards" / "big_000.bin").string(), tokens, {0, 101}, {50257, 50256, "gpt2"});
+    plan::Plan g = plan::readPlanFile(runA_ + "/plan.json");
+    g.datasets.resize(1);
+    g.datasets[0] = plan::Dataset{"big", "shards", {(root_ / "shards" / "*.bin").string()}, "", "", 0.5, {}};
+    std::ofstream(root_ / "shards-plan.json") << plan::planToText(g);
+    r = recipec("eval runs/a on big --datasets-from shards-plan.json");
+    EXPECT_EQ(r.code, 1);
+    EXPECT_NE(r.err.find("dataset `big` holds token id 50256 but checkpoint `runs/a` has a vocabulary of 257"),
               std::string::npos)
         << r.err;
   }
