@@ -79,6 +79,18 @@ Session runSession(const std::vector<std::string>& ck_args, const std::vector<st
     for (const auto& c : s.checkpoints) checkTokenizer(d, c);
     if (!seen.insert(d.name).second) throw AnalyzeError("dataset `" + d.name + "` is given twice");
     d.job.max_blocks = opt.limit;
+    // A plan compiled here (--datasets-from a recipe) may not say the vocabulary size and
+    // end-of-text id yet; resolve them now so the runtime never opens the tokenizer (it
+    // cannot load SentencePiece), as `recipec run` does.
+    if (auto& t = d.job.tokenizer; t && (t->vocab_size <= 0 || t->eot_id < 0)) {
+      try {
+        const auto loaded = data::loadTokenizer(*t, d.job.base_dir);
+        t->vocab_size = loaded->vocabSize();
+        t->eot_id = loaded->eotId();
+      } catch (const data::DataError& e) {
+        throw AnalyzeError("dataset `" + d.name + "`: tokenizer `" + t->name + "`: " + e.what());
+      }
+    }
     s.datasets.push_back(std::move(d));
   }
   // Tokenize into the cache now (the runtime only reads it) and refuse empty splits here.
