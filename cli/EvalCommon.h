@@ -36,7 +36,8 @@ inline void addEvalOptions(CLI::App* cmd, EvalArgs& a) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--limit", a.session.limit, "Evaluate at most N blocks per dataset (default: all)")
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--batch", a.session.batch, "Sequences per forward")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--batch", a.session.batch, "Sequences per forward (default: the first checkpoint's micro-batch)")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--device", a.session.device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}))->capture_default_str();
   cmd->add_option("--threads", a.session.threads, "Intra-op threads (default: LibTorch's)")->check(CLI::Range(1, 1024));
   cmd->add_option("--mask", a.mask, "Token classes left out of the masked perplexity (or `none`)")->capture_default_str();

@@ -109,7 +109,9 @@ Session runSession(const std::vector<std::string>& ck_args, const std::vector<st
   for (const auto& c : s.checkpoints) job.checkpoints.push_back({c.label, c.weights, c.verify_folder, c.model});
   for (const auto& d : s.datasets) job.datasets.push_back(d.job);
   job.seq_len = s.seq_len;
-  job.batch = opt.batch;
+  // The training micro-batch fits the machine with gradients too, so its forward alone does.
+  const auto& tr = first.plan.train;
+  job.batch = opt.batch > 0 ? opt.batch : tr.micro_batch > 0 ? tr.micro_batch : tr.batch_seqs > 0 ? tr.batch_seqs : 16;
   job.device = opt.device;
   job.threads = opt.threads;
   const fs::path job_path = tempPath("eval-job") += ".json";

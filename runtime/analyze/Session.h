@@ -30,7 +30,7 @@ struct SessionOptions {
   std::vector<plan::Plan> more_plans;      // ... and plans the caller compiled from recipes
   int64_t seq_len = 0;                     // 0 = the first checkpoint's train.seq_len
   int64_t limit = 0;                       // blocks per dataset, 0 = all
-  int64_t batch = 16;
+  int64_t batch = 0;                       // 0 = the first checkpoint's train.micro_batch
   std::string device = "cpu";
   int threads = -1;
   bool quiet = false;
