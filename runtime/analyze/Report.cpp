@@ -55,6 +55,13 @@ nlohmann::json classesJson(const DatasetSummary& s, bool two) {
   return out;
 }
 
+// The dataset column: wide enough for the longest name (a glob can be long).
+int nameWidth(const std::vector<DatasetSummary>& sets, int least) {
+  size_t w = size_t(least);
+  for (const auto& s : sets) w = std::max(w, s.name.size());
+  return int(w);
+}
+
 std::string stepText(const CheckpointInfo& c) {
   return c.step >= 0 ? " (step " + std::to_string(c.step) + ")" : "";
 }
@@ -76,9 +83,10 @@ nlohmann::json evalJson(const CheckpointInfo& ck, const std::vector<DatasetSumma
 void printEval(std::FILE* out, const CheckpointInfo& ck, const std::vector<DatasetSummary>& sets,
                const DatasetSummary& overall, const std::vector<TokenClass>& mask) {
   std::fprintf(out, "checkpoint %s%s\n\n", ck.path.c_str(), stepText(ck).c_str());
-  std::fprintf(out, "%-16s %-6s %10s %10s %10s %12s\n", "dataset", "split", "tokens", "mean NLL", "ppl", "masked ppl");
+  const int w = nameWidth(sets, 16);
+  std::fprintf(out, "%-*s %-6s %10s %10s %10s %12s\n", w, "dataset", "split", "tokens", "mean NLL", "ppl", "masked ppl");
   auto row = [&](const DatasetSummary& s, const char* split) {
-    std::fprintf(out, "%-16s %-6s %10lld %10.4f %10.3f %12.3f\n", s.name.c_str(), split, (long long)s.all.count,
+    std::fprintf(out, "%-*s %-6s %10lld %10.4f %10.3f %12.3f\n", w, s.name.c_str(), split, (long long)s.all.count,
                  s.all.mean(0), s.all.ppl(0), s.unmasked.ppl(0));
   };
   for (const auto& s : sets) row(s, s.split.c_str());
@@ -143,7 +151,8 @@ void printAnalyze(std::FILE* out, const AnalyzeResult& r) {
   std::stable_sort(order.begin(), order.end(),
                    [&](size_t x, size_t y) { return r.datasets[x].similarity > r.datasets[y].similarity; });
   const std::string mask = joined(maskNames(r.mask));
-  std::fprintf(out, "%-14s %8s %10s %9s %9s %8s %11s %11s\n", "dataset", "tokens", "similarity", "ppl A", "ppl B",
+  const int w = nameWidth(r.datasets, 14);
+  std::fprintf(out, "%-*s %8s %10s %9s %9s %8s %11s %11s\n", w, "dataset", "tokens", "similarity", "ppl A", "ppl B",
                "change", "masked A", "masked B");
   std::vector<double> sim, change;
   for (size_t i : order) {
@@ -151,12 +160,12 @@ void printAnalyze(std::FILE* out, const AnalyzeResult& r) {
     const double pct = 100.0 * (s.all.ppl(1) / s.all.ppl(0) - 1.0);
     sim.push_back(s.similarity);
     change.push_back(pct);
-    std::fprintf(out, "%-14s %8lld %10.4f %9.3f %9.3f %+7.1f%% %11.3f %11.3f\n", s.name.c_str(), (long long)s.all.count,
+    std::fprintf(out, "%-*s %8lld %10.4f %9.3f %9.3f %+7.1f%% %11.3f %11.3f\n", w, s.name.c_str(), (long long)s.all.count,
                  s.similarity, s.all.ppl(0), s.all.ppl(1), pct, s.unmasked.ppl(0), s.unmasked.ppl(1));
   }
   if (r.datasets.size() > 1) {
     const auto& o = r.overall;
-    std::fprintf(out, "%-14s %8lld %10s %9.3f %9.3f %+7.1f%% %11.3f %11.3f\n", "overall", (long long)o.all.count, "",
+    std::fprintf(out, "%-*s %8lld %10s %9.3f %9.3f %+7.1f%% %11.3f %11.3f\n", w, "overall", (long long)o.all.count, "",
                  o.all.ppl(0), o.all.ppl(1), 100.0 * (o.all.ppl(1) / o.all.ppl(0) - 1.0), o.unmasked.ppl(0),
                  o.unmasked.ppl(1));
   }
