@@ -5,16 +5,20 @@
 namespace recipec::cli {
 
 void addFmt(CLI::App& app);   // cmd_fmt.cpp
+void addRuns(CLI::App& app);  // cmd_runs.cpp
 #ifdef RECIPEC_HAVE_MLIR
 void addDiff(CLI::App& app);     // cmd_diff.cpp
 void addExplain(CLI::App& app);  // cmd_explain.cpp
+void addReport(CLI::App& app);   // cmd_report.cpp
 #endif
 
 void addExtraCommands(CLI::App& app) {
   addFmt(app);
+  addRuns(app);
 #ifdef RECIPEC_HAVE_MLIR
   addDiff(app);
   addExplain(app);
+  addReport(app);
 #endif
 }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes the front end with libFuzzer for a bounded time and prints the run count.
 #   scripts/fuzz.sh [SECONDS]     (default 60)
+#   FUZZ_RUNS=N scripts/fuzz.sh 0  runs exactly N executions instead (no time bound)
 # Seeds: every recipe in recipes/, stdlib/ and the malformed ones in tests/compiler/errors/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,9 +13,22 @@ cmake --build "$BUILD" --target fuzz_frontend -j"$(nproc)" >/dev/null
 corpus=$(mktemp -d)
 trap 'rm -rf "$corpus"' EXIT
 cp recipes/*.recipe stdlib/*.recipe tests/compiler/errors/*.recipe "$corpus"/ 2>/dev/null || true
+# Seeds at and past the front end's limits: deep nesting of every kind, long `let` chains,
+# many declarations (the mutator then crosses the limits from both sides).
+python3 - "$corpus" <<'PY'
+import sys, os
+d = sys.argv[1]
+def put(name, text): open(os.path.join(d, name), "w").write(text)
+put("deep_parens.recipe", 'let a = ' + '(' * 80 + '1' + ')' * 80 + '\n')
+put("deep_objects.recipe", 'mixture m = ' + '{a: ' * 80 + '1' + '}' * 80 + '\n')
+put("deep_minus.recipe", 'let a = ' + '-' * 80 + '1\n')
+put("deep_calls.recipe", 'tokenizer t = ' + 'f(' * 70 + ')' * 70 + '\n')
+put("let_chain.recipe", 'let c0 = 1\n' + ''.join(f'let c{i} = c{i-1}\n' for i in range(1, 80)))
+put("many_lets.recipe", ''.join(f'let c{i} = {i}\n' for i in range(4000)))
+PY
 log=$(mktemp)
 set +e
-"$BUILD"/bin/fuzz_frontend -max_total_time="$SECONDS_TO_RUN" -max_len=4096 -timeout=10 \
+"$BUILD"/bin/fuzz_frontend $([ -n "${FUZZ_RUNS:-}" ] && echo "-runs=$FUZZ_RUNS" || echo "-max_total_time=$SECONDS_TO_RUN") -max_len=65536 -timeout=10 -rss_limit_mb=4096 \
   -print_final_stats=1 -artifact_prefix="$BUILD/" "$corpus" >"$log" 2>&1
 rc=$?
 set -e

@@ -16,6 +16,7 @@ PACKAGES=(
   libsentencepiece-dev sentencepiece libpcre2-dev
   python3.11-doc python-sympy-doc
   clang libclang-rt-14-dev
+  chromium   # headless, for the browser test of `recipec report` (tests/report/)
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -35,6 +36,8 @@ fi
 if [ -x scripts/fetch_data.sh ]; then
   scripts/fetch_data.sh
 fi
+# The chart library of `recipec report` and the browser driver of its test (npm).
+scripts/fetch_web.sh
 
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$BUILD_DIR" -j"$(nproc)"

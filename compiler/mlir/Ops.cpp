@@ -164,8 +164,6 @@ LogicalResult DatasetOp::verify() {
     return emitError() << "dataset " << q(getName()) << ": `tokenizer` must name a tokenizer";
   if (kind == "text" && !tok)
     return emitError() << "text dataset " << q(getName()) << " has no tokenizer";
-  if (kind == "shards" && tok)
-    return emitError() << "dataset " << q(getName()) << ": `tokenizer` is not allowed for shards";
   if (getSplit() && *getSplit() != "val")
     return emitError() << "dataset " << q(getName()) << " has unknown split " << q(*getSplit())
                        << " (expected val)";

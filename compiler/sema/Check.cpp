@@ -41,6 +41,7 @@ void Checker::run() {
   for (const auto* e : s_.evaluations) checkEvaluate(*e);
   if (s_.checkpoint) checkCheckpoint(*s_.checkpoint);
   for (const auto* e : s_.events) checkEvent(*e);
+  checkWholeRecipe();
 }
 
 // ---- helpers ------------------------------------------------------------------------------
@@ -288,10 +289,9 @@ void Checker::checkDataset(const ast::DatasetDecl& ds) {
     const auto& f = c.fields[i];
     if (f.name.name == "tokenizer") {
       hasTokenizer = true;
-      if (c.text == "shards") {
-        d_.error("E0340", "`tokenizer` is not allowed for `shards`", f.name.range, "shards are already tokenized")
-            .help = "remove it, or use text(...) to tokenize raw text";
-      } else if (auto w = word(f.value.get(), "`tokenizer`")) {
+      // For text, the tokenizer that encodes it; for shards, whose tokens are already there,
+      // the one that made them: its end-of-text id splits documents when a shard has no sidecar.
+      if (auto w = word(f.value.get(), "`tokenizer`")) {
         if (!s_.tokenizers.count(*w)) unknown("tokenizer", *w, f.value->range, keys(s_.tokenizers));
       }
     } else if (f.name.name == "field") {

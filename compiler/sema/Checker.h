@@ -40,6 +40,8 @@ class Checker {
   const ast::Expr* lengthValue(const ast::Expr& written);
   void checkInterval(const ast::Interval& iv, const char* what);
   void checkDuration(const ast::Duration& d);
+  // Across declarations (CheckWhole.cpp)
+  void checkWholeRecipe();
 
   // Helpers
   const ast::Expr* resolve(const ast::Expr* e);           // through let/--set, nullptr on error

@@ -160,7 +160,8 @@ OpenedDataset openDataset(const plan::Dataset& ds, const plan::Tokenizer* tok, c
     vocab = first.sidecarVocab();
     if (eot < 0)
       throw DataError("dataset `" + ds.name + "`: shard `" + out.shards.front() +
-                      "` has no sidecar, so the dataset must name a tokenizer (its end-of-text token splits documents)");
+                      "` has no sidecar, so recipec cannot tell where documents end; name the tokenizer that made "
+                      "the shards: `shards(\"...\", tokenizer = NAME)` (its end-of-text token splits documents)");
   }
   auto corpus = std::make_shared<const TokenCorpus>(out.shards, eot);
   if (vocab > 0 && corpus->maxToken() >= vocab)

@@ -46,6 +46,21 @@ at::Tensor clipGradNorm(const std::vector<at::Tensor>& params, double max_norm) 
   return total;
 }
 
+void placeStateWithParams(torch::optim::AdamW& opt) {
+  auto& state = opt.state();
+  for (auto& group : opt.param_groups()) {
+    for (auto& p : group.params()) {
+      auto it = state.find(c10::guts::to_string(p.unsafeGetTensorImpl()));
+      if (it == state.end()) continue;
+      auto& st = static_cast<torch::optim::AdamWParamState&>(*it->second);
+      const auto where = p.options();  // device and dtype of the parameter
+      if (st.exp_avg().defined()) st.exp_avg(st.exp_avg().to(where));
+      if (st.exp_avg_sq().defined()) st.exp_avg_sq(st.exp_avg_sq().to(where));
+      if (st.max_exp_avg_sq().defined()) st.max_exp_avg_sq(st.max_exp_avg_sq().to(where));
+    }
+  }
+}
+
 void zeroGrad(const std::vector<at::Tensor>& params) {
   for (const auto& p : params)
     if (p.grad().defined()) p.mutable_grad() = at::Tensor();

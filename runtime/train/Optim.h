@@ -24,5 +24,9 @@ std::unique_ptr<torch::optim::AdamW> makeAdamW(const std::vector<at::Tensor>& pa
 void setHyper(torch::optim::AdamW& opt, double lr, double weight_decay);
 at::Tensor clipGradNorm(const std::vector<at::Tensor>& params, double max_norm);
 void zeroGrad(const std::vector<at::Tensor>& params);
+// Moves every AdamW state tensor to its parameter's device and dtype. torch::load restores
+// state where it was saved, so without this a checkpoint written on CUDA and resumed on CPU
+// (or the other way) fails in the first step with "tensors on different devices".
+void placeStateWithParams(torch::optim::AdamW& opt);
 
 }  // namespace recipec::train

@@ -34,6 +34,15 @@ void installStopHandlers() {
 
 int stopSignal() { return int(g_signal); }
 
+void waitForStopSignal() {
+  sigset_t block, old;
+  sigemptyset(&block);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&block, sig);
+  ::sigprocmask(SIG_BLOCK, &block, &old);  // no signal can slip in between the test and the wait
+  while (g_signal == 0) ::sigsuspend(&old);
+  ::sigprocmask(SIG_SETMASK, &old, nullptr);
+}
+
 const char* signalName(int sig) {
   switch (sig) {
     case SIGINT: return "SIGINT";

@@ -13,6 +13,9 @@ namespace recipec::train {
 
 void installStopHandlers();
 int stopSignal();                // 0, or the first stop signal received
+// Blocks until a stop signal has arrived (returns at once if one has). Tests use it through
+// RECIPEC_TEST_PAUSE_AT_STEP to hold a run at a known step without timing anything.
+void waitForStopSignal();
 const char* signalName(int sig);  // "SIGINT", "SIGTERM", "SIGHUP", else "signal"
 int exitCodeFor(int sig);        // 128 + sig
 

@@ -17,6 +17,7 @@
 #include "runtime/models/Safetensors.h"
 #include "runtime/train/Device.h"
 #include "runtime/train/Errors.h"
+#include "runtime/train/Optim.h"
 #include "runtime/train/TrainerImpl.h"
 
 namespace recipec::train {
@@ -136,6 +137,11 @@ void Run::loadCheckpointFiles(const std::string& folder, std::string& reading) {
     std::ifstream in(folder + "/state.json");
     state = nlohmann::json::parse(in);
   }
+  for (const char* key : {"step", "tokens", "metrics", "metrics_position", "phase", "phase_entered", "base_lr",
+                          "weight_decay", "grad_clip", "selection", "keep_masks", "ordered_datasets", "rules",
+                          "sampler", "event_windows", "skip_batches", "rollbacks", "flops_done", "flops_full",
+                          "last_eval_step"})
+    if (!state.is_object() || !state.contains(key)) throw std::runtime_error(std::string("it has no `") + key + "`");
   reading = "model.safetensors";
   try {
     model_->loadHfStateDict(models::readSafetensors(folder + "/model.safetensors").tensors);
@@ -145,6 +151,7 @@ void Run::loadCheckpointFiles(const std::string& folder, std::string& reading) {
   model_->setSubnet(std::nullopt);  // beforeStep sets it again when a subnet policy is active
   reading = "optimizer.pt";
   torch::load(*optim_, folder + "/optimizer.pt");
+  placeStateWithParams(*optim_);  // a checkpoint moves between CPU and CUDA in both directions
   reading = "tensors.pt";
 
   torch::serialize::InputArchive ar;

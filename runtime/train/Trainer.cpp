@@ -104,6 +104,7 @@ void Run::setup() {
   } catch (const std::invalid_argument& e) {
     throw plan::PlanError(e.what());
   }
+  starts_from_weights_ = !mcfg->init_from.empty();
   if (!mcfg->init_from.empty()) {
     const std::string path = data::resolvePath(mcfg->init_from, plan_.base_dir);
     try {
@@ -276,6 +277,8 @@ void Run::boundary(int64_t s) {
     bool due = false;
     for (const auto& e : plan_.evaluations) due = due || s % e.every.steps == 0;
     if (due) evaluate(s, /*all=*/false);
+  } else if (starts_from_weights_ && !plan_.evaluations.empty()) {
+    evaluate(0, /*all=*/true);  // the baseline a continued run is measured against
   }
   for (auto& r : rules_[phase_])
     if (r.due(s, timeline_.phases[phase_].start, ctx_.metrics)) r.policy().fire(ctx_);
@@ -348,8 +351,7 @@ RunResult Run::execute() {
   if (started) from = resumeFromNewestIntact();  // truncates metrics.jsonl to the checkpoint's position
   if (!metrics_) metrics_ = std::make_unique<MetricsLog>(dir_->metrics(), resume ? 0 : -1);
   const bool restored = from.has_value();
-  int64_t s = from.value_or(0);
-  log("run " + dir_->path() + (restored ? " (resumed at step " + std::to_string(s) + ")" : ""));
+  log("run " + dir_->path() + (restored ? " (resumed at step " + std::to_string(*from) + ")" : ""));
   char model_line[320];
   std::snprintf(model_line, sizeof model_line,
                 "model %s: %.4gM params, %.4g MFLOPs/token (6N + 12LHQT); peak %.4g GFLOP/s (%s); %d intra-op threads",
@@ -357,6 +359,18 @@ RunResult Run::execute() {
                 peak_flops_ / 1e9, peak_source_.c_str(), at::get_num_threads());
   log(timeline_.describe() + model_line);
 
+  try {
+    return trainLoop(restored, from.value_or(0));
+  } catch (const UserError& e) {
+    // The run ends unfinished: say so in metrics.jsonl too (`recipec runs` reads it); a
+    // resume truncates this line away with the rest written after its checkpoint.
+    if (!summary_written_) metrics_->write({{"type", "summary"}, {"step", ctx_.metrics.step}, {"tokens", ctx_.metrics.tokens},
+                     {"loss", ctx_.metrics.loss}, {"finished", false}, {"failed", e.what()}});
+    throw;
+  }
+}
+
+RunResult Run::trainLoop(bool restored, int64_t s) {
   RunResult result;
   result.run_dir = dir_->path();
   const int64_t total = timeline_.total_steps;
@@ -377,6 +391,7 @@ RunResult Run::execute() {
       break;
     }
     if (s >= total || (opt_.until_step >= 0 && s >= opt_.until_step)) break;
+    if (s == opt_.test_pause_step) waitForStopSignal();
     if (const int sig = stopSignal()) {  // after the boundary: the checkpoint below resumes at step s
       interrupted_ = sig;
       break;
@@ -430,6 +445,7 @@ RunResult Run::execute() {
     summary["flops_saved_pct"] = 100.0 * (1.0 - flops_done_ / flops_full_);
   }
   metrics_->write(summary);
+  summary_written_ = true;
   result.steps = s;
   result.interrupted = interrupted_;
   const std::string resume_hint = "continue with `recipec run --resume " + dir_->path() + "`";

@@ -37,6 +37,9 @@ struct RunOptions {
   // Test-only fault injection: the loss of step N's first-drawn batch reads NaN (a "bad
   // batch": a rollback that skips it trains on). -1 = off; not on the command line.
   int64_t debug_nan_step = -1;
+  // Test-only: at this step's boundary, wait for SIGINT/SIGTERM/SIGHUP before going on (so a
+  // test can signal a run at a known step). From RECIPEC_TEST_PAUSE_AT_STEP. -1 = off.
+  int64_t test_pause_step = -1;
 };
 
 struct RunResult {

@@ -59,6 +59,9 @@ class Run {
   // warning); returns the step to continue from, 0 when the run never saved one.
   std::optional<int64_t> resumeFromNewestIntact();
   void warn(const std::string& line);
+  RunResult trainLoop(bool restored, int64_t s);  // the step loop and the run's end
+  bool summary_written_ = false;
+  bool starts_from_weights_ = false;  // `init from`: every evaluation also runs at step 0
 
  private:
   void setup();

@@ -8,6 +8,7 @@
 // full disk), 2 internal; 130 / 143 / 129 after SIGINT / SIGTERM / SIGHUP stopped the run
 // with a checkpoint (runtime/train/Signals.h).
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <filesystem>
 #include <fstream>
@@ -73,6 +74,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "error: give either --run-dir or --resume, not both\n");
     return 1;
   }
+  if (const char* pause = std::getenv("RECIPEC_TEST_PAUSE_AT_STEP")) opt.test_pause_step = std::atoll(pause);
   try {
     if (eval->parsed()) {  // no stop handlers: an interrupted evaluation has nothing to save
       recipec::analyze::EvalJob job;

@@ -55,10 +55,17 @@ std::string header(const std::string& text, const std::string& key) {
 
 // Inputs too large to keep in the repository are written before the cases run.
 struct GeneratedInputs : ::testing::Environment {
+  // ctest runs each case in its own process, in parallel: every one writes its own copy and
+  // renames it into place, so no case ever reads a half-written file.
   void SetUp() override {
-    std::ofstream big(fs::path(ERRORS_DIR) / "data" / "too_large.generated.recipe");
-    big << "recipe \"big\"\n";
-    for (int i = 0; big.tellp() <= std::streampos(1 << 20); ++i) big << "let c" << i << " = " << i << "\n";
+    const fs::path target = fs::path(ERRORS_DIR) / "data" / "too_large.generated.recipe";
+    const fs::path tmp = target.string() + "." + std::to_string(::getpid()) + ".tmp";
+    {
+      std::ofstream big(tmp);
+      big << "recipe \"big\"\n";
+      for (int i = 0; big.tellp() <= std::streampos(1 << 20); ++i) big << "let c" << i << " = " << i << "\n";
+    }
+    fs::rename(tmp, target);
   }
 };
 const auto* const kGenerated = ::testing::AddGlobalTestEnvironment(new GeneratedInputs);

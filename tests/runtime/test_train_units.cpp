@@ -4,6 +4,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -217,6 +218,16 @@ TEST(Rules, SigmaNeedsAFullWindow) {
   EXPECT_THROW(validateTrigger({"loss", "", ">", {"percentile", 50, 0}}, "rule x"), plan::PlanError);
 }
 
+TEST(Rules, ALongSigmaWindowIsUsedOnceItHasEightValues) {
+  MetricWindow w(200);
+  plan::Condition c{"loss", "", ">", {"sigma", 4, 200}};
+  for (double v : {10.9, 10.8, 10.7, 10.6, 10.5, 10.4, 10.3}) w.push(v);
+  EXPECT_FALSE(compare(c, 1e8, w));  // 7 values: not yet
+  w.push(10.2);
+  EXPECT_TRUE(compare(c, 1e8, w));   // 8: a divergence is seen long before 200 steps
+  EXPECT_FALSE(compare(c, 10.5, w));
+}
+
 class MetricsTest : public TrainTest {};
 
 TEST_F(MetricsTest, ResumeTruncatesToTheCheckpointPosition) {
@@ -292,6 +303,34 @@ PolicyContext tableContext(const std::vector<float>& a, const std::vector<float>
   ctx.table.record(torch::tensor(b), torch::ones({int64_t(b.size())}, at::kLong), torch::arange(int64_t(b.size())));
   ctx.event = [](const std::string&, nlohmann::json) {};
   return ctx;
+}
+
+// A checkpoint's optimizer state is restored where it was saved; the load path moves it to
+// the parameters. On a CPU-only machine the dtype stands in for the device: the same `.to`
+// carries both, and a state left behind would fail AdamW's step.
+TEST(Optim, LoadedStateFollowsTheParameters) {
+  auto w = torch::randn({4, 3}, torch::requires_grad());
+  plan::Optimizer cfg;
+  cfg.kind = "adamw";
+  cfg.lr = 1e-2;
+  auto opt = makeAdamW({w}, cfg);
+  w.sum().backward();
+  opt->step();
+  std::stringstream bytes;
+  torch::save(*opt, bytes);
+  auto fresh = makeAdamW({w}, cfg);
+  torch::load(*fresh, bytes);
+  auto& st = static_cast<torch::optim::AdamWParamState&>(
+      *fresh->state().at(c10::guts::to_string(w.unsafeGetTensorImpl())));
+  st.exp_avg(st.exp_avg().to(at::kDouble));  // as if saved elsewhere
+  st.exp_avg_sq(st.exp_avg_sq().to(at::kDouble));
+  placeStateWithParams(*fresh);
+  EXPECT_EQ(st.exp_avg().options().dtype(), w.options().dtype());
+  EXPECT_EQ(st.exp_avg().device(), w.device());
+  EXPECT_EQ(st.exp_avg_sq().options().dtype(), w.options().dtype());
+  w.grad().zero_();
+  w.sum().backward();
+  EXPECT_NO_THROW(fresh->step());
 }
 
 TEST(Policies, FocusKeepsHardBlocksDropRemovesAndReviewResets) {

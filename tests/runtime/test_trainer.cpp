@@ -297,3 +297,31 @@ TEST_F(TrainerTest, CliErrorsExitOneAndNameTheThing) {
 
 }  // namespace
 }  // namespace recipec::train
+
+namespace recipec::train {
+namespace {
+
+// A run that starts from weights (`init from`) evaluates at step 0: its baseline. With the
+// weights another run ended with, that evaluation is the other run's final one.
+TEST_F(TrainerTest, InitFromEvaluatesTheStartingWeightsAtStepZero) {
+  auto p = tinyPlan(6);
+  plan::Evaluate e;
+  e.dataset = "a";
+  e.every = {4, "steps", -1};
+  e.max_blocks = 6;
+  p.evaluations.push_back(e);
+  runPlan(options(writePlan(p, "base.json"), "base"));
+  const auto base_evals = metrics(runDir("base"), "eval");
+  ASSERT_FALSE(base_evals.empty());
+  EXPECT_NE(base_evals.front()["step"], 0);  // from scratch: no step-0 evaluation
+
+  p.models[0].init_from = runDir("base") + "/model.safetensors";
+  runPlan(options(writePlan(p, "cont.json"), "cont"));
+  const auto evals = metrics(runDir("cont"), "eval");
+  ASSERT_FALSE(evals.empty());
+  EXPECT_EQ(evals.front()["step"], 0);
+  EXPECT_EQ(evals.front()["loss"].get<double>(), base_evals.back()["loss"].get<double>());
+}
+
+}  // namespace
+}  // namespace recipec::train

@@ -303,6 +303,33 @@ TEST_F(FmtCli, RefusesABrokenFileAndLeavesItAlone) {
   EXPECT_EQ(readAll(f), "phase x for { }\n");
 }
 
+TEST_F(FmtCli, AFolderMeansEveryRecipeUnderIt) {
+  fs::create_directories(dir_ / "sub");
+  std::string a = write("a.recipe", "let  a=1\n");
+  std::string b = write("sub/b.recipe", "let  b=2\n");
+  std::string ok = write("ok.recipe", "let c = 3\n");
+  write("notes.txt", "not a recipe {\n");
+  CliResult check = recipec("--check '" + dir_.string() + "'");
+  EXPECT_EQ(check.code, 1);
+  EXPECT_NE(check.err.find("a.recipe` is not formatted"), std::string::npos) << check.err;
+  EXPECT_NE(check.err.find("b.recipe` is not formatted"), std::string::npos) << check.err;
+  EXPECT_EQ(check.err.find("ok.recipe"), std::string::npos) << check.err;
+  EXPECT_EQ(check.err.find("notes.txt"), std::string::npos) << check.err;
+  CliResult w = recipec("--write '" + dir_.string() + "'");
+  EXPECT_EQ(w.code, 0) << w.err;
+  EXPECT_EQ(readAll(a), "let a = 1\n");
+  EXPECT_EQ(readAll(b), "let b = 2\n");
+  EXPECT_EQ(recipec("--check '" + dir_.string() + "'").code, 0);
+  // Printing a folder's recipes one after another is refused, naming the flags.
+  CliResult plain = recipec("'" + dir_.string() + "'");
+  EXPECT_EQ(plain.code, 1);
+  EXPECT_NE(plain.err.find("is a folder of 3 recipes"), std::string::npos) << plain.err;
+  fs::create_directories(dir_ / "empty");
+  CliResult empty = recipec("--check '" + (dir_ / "empty").string() + "'");
+  EXPECT_EQ(empty.code, 1);
+  EXPECT_NE(empty.err.find("holds no `.recipe` files"), std::string::npos) << empty.err;
+}
+
 TEST_F(FmtCli, MissingFileIsAUserError) {
   CliResult r = recipec("'" + (dir_ / "nope.recipe").string() + "'");
   EXPECT_EQ(r.code, 1);

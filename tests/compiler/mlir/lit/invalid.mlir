@@ -64,8 +64,8 @@ recipe.dataset @code = "shards" {paths = ["c/*.bin"]} split "test" 0.1
 
 // -----
 
-// expected-error @+1 {{dataset `code`: `tokenizer` is not allowed for shards}}
-recipe.dataset @code = "shards" {paths = ["c/*.bin"], tokenizer = @t}
+// expected-error @+1 {{dataset `code`: `tokenizer` must name a tokenizer}}
+recipe.dataset @code = "shards" {paths = ["c/*.bin"], tokenizer = "t"}
 
 // -----
 

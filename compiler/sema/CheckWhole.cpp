@@ -1,0 +1,145 @@
+// CheckWhole.cpp — checks that read several declarations at once: the ones `compile` used to
+// be first to find (its passes see the whole recipe), now reported by `check` at the recipe
+// line with a help, and rules that can have no effect (warnings).
+//
+//   E0210  two events on one trigger in a file (`on nan: rollback`, `on nan: skip`): both named
+//   E0211  a mixture that contains itself (a -> b -> a), the chain shown
+//   E0380  `val.ppl(d.val)` on a dataset without a val split
+//   E0382  a phase that ends before it starts (`until 300 steps` after 500 steps of phases)
+//   W0410  a second `mix` at a phase's start: the first never takes effect
+//   W0411  a re-ranking `focus`/`drop`/`order ... every N` in a phase that records nothing:
+//          it ranks the same table each time
+#include <functional>
+#include <map>
+
+#include "compiler/ast/Printer.h"
+#include "compiler/sema/Checker.h"
+
+namespace recipec::sema {
+
+using ast::Expr;
+using K = ast::Expr::Kind;
+
+namespace {
+
+bool isRanking(const ast::Rule& r) {
+  const std::string& kw = r.action.keyword.name;
+  return r.action.kind == ast::Action::Kind::Order || kw == "focus" || kw == "drop";
+}
+
+}  // namespace
+
+void Checker::checkWholeRecipe() {
+  // Events: one per trigger in a file (the loader keeps the last; a file that `extends`
+  // another replaces the base's event on purpose, so only one file's own are compared).
+  for (const auto& file : p_.files()) {
+    std::map<std::string, const ast::EventDecl*> events;
+    for (const auto& it : file->items) {
+      if (it.kind != ast::Item::Kind::Event) continue;
+      const ast::EventDecl* e = it.event.get();
+      const std::string key = e->named ? e->named->name : e->condition ? e->condition->metric.name : "";
+      if (key.empty()) continue;
+      auto [at, fresh] = events.emplace(key, e);
+      if (fresh) continue;
+      auto& d = d_.error("E0210", "a second event on `" + key + "`: only one would take effect", e->range,
+                         "this one replaces the first");
+      d.secondary.push_back({at->second->range, "first given here"});
+      d.help = "keep one: an event on `" + key + "` takes one action (`rollback`, `skip` or `stop`)";
+    }
+  }
+
+  // Mixtures that contain themselves, through other mixtures.
+  std::map<std::string, int> state;  // 0 unvisited, 1 on the path, 2 done
+  std::vector<std::string> path;
+  std::function<void(const std::string&)> visit = [&](const std::string& name) {
+    state[name] = 1;
+    path.push_back(name);
+    const ast::MixtureDecl* m = s_.mixtures.at(name);
+    if (m->weights && m->weights->kind == K::Object) {
+      for (const auto& f : m->weights->fields) {
+        const std::string& next = f.name.name;
+        if (!s_.mixtures.count(next) || s_.datasets.count(next)) continue;  // a dataset of that name wins
+        if (state[next] == 1) {
+          std::string chain;
+          for (auto at = std::find(path.begin(), path.end(), next); at != path.end(); ++at) chain += *at + " -> ";
+          auto& d = d_.error("E0211", "mixture `" + next + "` contains itself: " + chain + next, f.name.range,
+                             "the chain comes back here");
+          d.secondary.push_back({s_.mixtures.at(next)->name.range, "`" + next + "` is declared here"});
+          d.help = "a mixture may hold datasets and other mixtures, but not itself";
+        } else if (state[next] == 0) {
+          visit(next);
+        }
+      }
+    }
+    path.pop_back();
+    state[name] = 2;
+  };
+  for (const auto& [name, m] : s_.mixtures)
+    if (state[name] == 0) visit(name);
+
+  // Phase ranges as far as they are known in steps.
+  int64_t start = 0;
+  bool known = true;
+  const ast::PhaseDecl* previous = nullptr;
+  for (const ast::PhaseDecl* ph : s_.phases) {
+    const Expr* q = ph->duration.quantity ? resolve(ph->duration.quantity.get()) : nullptr;
+    const bool steps = q && q->kind == K::Quantity && q->unit == "steps";
+    if (ph->duration.kind == ast::Duration::Kind::Until && steps && known && q->number <= double(start) && previous) {
+      auto& d = d_.error("E0382",
+                         "phase `" + ph->name.name + "` ends at step " + fmtNumber(q->number) +
+                             " but starts at step " + std::to_string(start),
+                         ph->duration.range, "ends before it starts");
+      d.secondary.push_back({previous->duration.range, "the phases up to here end at step " + std::to_string(start)});
+      d.help = "`until N steps` counts from the start of the run; write `for N steps` to count from the phase's start";
+    }
+    if (!known || !steps) {
+      known = false;
+    } else {
+      start = ph->duration.kind == ast::Duration::Kind::Until ? std::max<int64_t>(start, int64_t(q->number))
+                                                             : start + int64_t(q->number);
+    }
+    previous = ph;
+  }
+
+  for (const ast::PhaseDecl* ph : s_.phases) {
+    const ast::Rule* firstMix = nullptr;
+    bool records = false;
+    for (const auto& r : ph->rules) records = records || r.action.kind == ast::Action::Kind::Record;
+    for (const auto& r : ph->rules) {
+      // Conditions on a validation split need the split.
+      if (r.when && r.when->metric.name == "val.ppl" && r.when->argument) {
+        const std::string& arg = r.when->argument->name;
+        auto ds = s_.datasets.find(arg.substr(0, arg.find('.')));
+        if (ds != s_.datasets.end() && !ds->second->split && ds->second->source->text != "shards") {
+          auto& d = d_.error("E0380", "dataset `" + ds->first + "` has no `val` split", r.when->argument->range,
+                             "measured here");
+          d.secondary.push_back({ds->second->name.range, "declared without a split"});
+          d.help = "add `split val 2%` to the dataset";
+        }
+      }
+      // Two mixes at the phase start: the second replaces the first before a step is taken.
+      if (r.action.kind == ast::Action::Kind::Mix && !r.when && !r.every) {
+        if (firstMix) {
+          auto& d = d_.warning("W0410", "this `mix` replaces the one before it at the start of phase `" +
+                                            ph->name.name + "`",
+                               r.action.keyword.range, "this mixture is used");
+          d.secondary.push_back({firstMix->action.keyword.range, "never used"});
+          d.help = "keep one `mix`; to change the mixture during the phase, write a ramp `{ a: 0.8 -> 0.2 }` or "
+                   "`mix ... when ...`";
+        }
+        firstMix = &r;
+      }
+      // Re-ranking a table nothing updates gives the same answer each time.
+      if (isRanking(r) && r.every && !records) {
+        auto& d = d_.warning("W0411", "`" + r.action.keyword.name + "` re-ranks every " +
+                                          (r.every->quantity ? ast::printExpr(*r.every->quantity) : std::string("epoch")) +
+                                          ", but phase `" + ph->name.name + "` records no per-block table",
+                             r.every->range, "the same table each time");
+        d.notes.push_back("the table changes only where a phase has `record ppl per block`");
+        d.help = "add `record ppl per block` to phase `" + ph->name.name + "`, or drop `every` to rank once";
+      }
+    }
+  }
+}
+
+}  // namespace recipec::sema
