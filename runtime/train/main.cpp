@@ -2,6 +2,7 @@
 //
 //   recipec-runtime run PLAN.json [--run-dir D] [--resume D] [--device cpu|cuda]
 //                   [--peak-flops F] [--log-every N] [--until-step N] [--threads N] [--quiet]
+//   recipec-runtime eval JOB.json [--quiet]     (per-token NLL; runtime/eval/PerTokenNll.h)
 //   recipec-runtime version
 // Exit codes: 0 ok, 1 user error (plan, data, checkpoint, run directory, NaN, divergence, a
 // full disk), 2 internal; 130 / 143 / 129 after SIGINT / SIGTERM / SIGHUP stopped the run
@@ -10,6 +11,7 @@
 #include <cstdlib>
 #include <exception>
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include <malloc.h>
@@ -18,6 +20,7 @@
 #include <torch/version.h>
 
 #include "runtime/data/DataError.h"
+#include "runtime/eval/PerTokenNll.h"
 #include "runtime/models/Safetensors.h"
 #include "runtime/plan/Plan.h"
 #include "runtime/train/Errors.h"
@@ -50,6 +53,11 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   run->add_option("--threads", opt.threads, "intra-op threads (default: LibTorch's)")->check(CLI::Range(1, 1024));
   run->add_flag("--quiet", opt.quiet, "no progress or log lines");
+  std::string job_path;
+  bool eval_quiet = false;
+  auto* eval = app.add_subcommand("eval", "per-token NLL of checkpoints on datasets (the back end of recipec eval/analyze)");
+  eval->add_option("job", job_path, "the job file recipec eval / analyze writes (runtime/analyze/EvalJob.h)")->required();
+  eval->add_flag("--quiet", eval_quiet, "no progress lines");
   auto* version = app.add_subcommand("version", "print the build's revision and LibTorch version");
 
   try {
@@ -67,8 +75,18 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (const char* pause = std::getenv("RECIPEC_TEST_PAUSE_AT_STEP")) opt.test_pause_step = std::atoll(pause);
-  recipec::train::installStopHandlers();
   try {
+    if (eval->parsed()) {  // no stop handlers: an interrupted evaluation has nothing to save
+      recipec::analyze::EvalJob job;
+      try {
+        job = nlohmann::json::parse(std::ifstream(job_path)).get<recipec::analyze::EvalJob>();
+      } catch (const nlohmann::json::exception& e) {
+        throw recipec::train::UserError("eval job `" + job_path + "` is unreadable: " + e.what());
+      }
+      recipec::eval::runEvalJob(job, eval_quiet);
+      return 0;
+    }
+    recipec::train::installStopHandlers();
     const auto result = recipec::train::runPlan(opt);
     return result.interrupted ? recipec::train::exitCodeFor(result.interrupted) : 0;
   } catch (const std::filesystem::filesystem_error& e) {
