@@ -25,6 +25,8 @@ void addCheck(CLI::App& app);
 void addCompile(CLI::App& app);
 void addPrepare(CLI::App& app);
 void addRun(CLI::App& app);
+void addEval(CLI::App& app);
+void addAnalyze(CLI::App& app);
 void addExtraCommands(CLI::App& app);   // the ones that exist only with MLIR / runtime parts
 
 // Loads `path` with its imports and `--set` overrides, runs the checks, prints diagnostics
@@ -37,5 +39,10 @@ bool loadAndCheck(sema::Program& program, const std::string& path,
 void printDiagnostics(const sema::Program& program, const std::string& what);
 
 bool stderrIsTerminal();
+
+// `recipec-runtime` beside this executable (or $RECIPEC_RUNTIME), and running it with
+// `args`: its exit code, or 1 when it is missing (cli/Runtime.cpp).
+std::string runtimePath();
+int runRuntimeCommand(const std::vector<std::string>& args);
 
 }  // namespace recipec::cli

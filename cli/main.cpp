@@ -23,6 +23,8 @@ int main(int argc, char** argv) {
   addCompile(app);
   addRun(app);
   addPrepare(app);
+  addEval(app);
+  addAnalyze(app);
   addExtraCommands(app);
 
   // A mistyped subcommand gets the nearest names, as cargo does.

@@ -107,6 +107,32 @@ class SyntaxErrors : public antlr4::BaseErrorListener {
       }
     }
 
+    // Plausible forms the language does not have: say what it has instead.
+    if (offending && offending->getTokenIndex() > 0) {
+      auto* tokens = parser->getTokenStream();
+      std::vector<antlr4::Token*> before;  // up to 4 tokens before the offending one, nearest first
+      for (size_t i = offending->getTokenIndex(); i-- > 0 && before.size() < 4;) {
+        antlr4::Token* t = tokens->get(i);
+        if (t->getChannel() == antlr4::Token::DEFAULT_CHANNEL) before.push_back(t);
+      }
+      if (!before.empty() && before[0]->getText() == "over" && offending->getType() == P::NUMBER) {
+        auto& d = diags_.error("E0100", "a rule takes no `over` length: a mixture ramp spans its whole phase",
+                               tokenRange(file_, before[0]), "not supported here");
+        d.help = "`mix { a: 0.8 -> 0.2 }` moves from the first weights to the second over the phase; to ramp over "
+                 "24 steps, give the ramp a phase of its own: `phase ramp for 24 steps { mix { ... -> ... } }`";
+        return;
+      }
+      for (antlr4::Token* t : before) {
+        if (t->getType() == P::ID && (t->getText() == "and" || t->getText() == "or")) {
+          auto& d = diags_.error("E0100", "conditions do not combine with `" + t->getText() + "`",
+                                 tokenRange(file_, t), "not part of the language");
+          d.help = "one condition per rule: `focus when ppl > p50` keeps the hardest half; add `drop when ppl > p95` "
+                   "to leave out the hardest 5%";
+          return;
+        }
+      }
+    }
+
     antlr4::misc::IntervalSet expected;
     try {
       expected = parser->getExpectedTokens();

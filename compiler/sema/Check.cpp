@@ -30,6 +30,7 @@ bool check(Program& program, const CheckOptions& options) {
 void Checker::run() {
   if (!p_.root()) return;
   checkDuplicates();
+  if (tooManyDeclarations_) return;  // the other checks would only be slow on a generated file
   checkOverrides();
   checkLets();
   for (const auto& [n, t] : s_.tokenizers) checkTokenizer(*t);
@@ -167,6 +168,7 @@ void Checker::checkDuplicates() {
   for (const auto& file : p_.files()) {
     std::map<std::string, const ast::Ident*> names;
     std::map<std::string, const ast::Ident*> phases;
+    size_t declared = 0;
     const ast::Item* train = nullptr;
     const ast::Item* checkpoint = nullptr;
     for (const auto& it : file->items) {
@@ -201,6 +203,15 @@ void Checker::checkDuplicates() {
           break;
         }
         default: break;
+      }
+      const ast::Ident* named = id ? id : it.kind == ast::Item::Kind::Phase ? &it.phase->name : nullptr;
+      if (named && ++declared == kMaxDeclarations + 1) {
+        tooManyDeclarations_ = true;
+        // The passes resolve names in the module body; thousands of declarations are a
+        // generated file, not an experiment, and only slow every stage down.
+        auto& d = d_.error("E0107", "more than " + std::to_string(kMaxDeclarations) + " named declarations in one file",
+                           named->range, "declaration " + std::to_string(kMaxDeclarations + 1));
+        d.help = "a recipe names its datasets, mixtures and models; point a dataset at many files with a glob";
       }
       if (!id) continue;
       auto [pos, fresh] = names.emplace(id->name, id);
@@ -342,10 +353,12 @@ void Checker::checkMixtureObject(const Expr& objIn, bool allowSchedules, const c
   std::map<std::string, const ast::Field*> seen;
   double sumStart = 0, sumEnd = 0;
   bool ok = true;
-  std::vector<std::string> candidates = keys(s_.datasets);
-  for (const auto& [n, m] : s_.mixtures) candidates.push_back(n);
   for (const auto& f : obj->fields) {
-    if (!isMixable(f.name.name)) unknown("dataset", f.name.name, f.name.range, candidates);
+    if (!isMixable(f.name.name)) {  // the suggestions list only when needed: building it per object is quadratic
+      std::vector<std::string> candidates = keys(s_.datasets);
+      for (const auto& [n, m] : s_.mixtures) candidates.push_back(n);
+      unknown("dataset", f.name.name, f.name.range, candidates);
+    }
     auto [it, fresh] = seen.emplace(f.name.name, &f);
     if (!fresh) {
       auto& d = d_.error("E0210", "`" + f.name.name + "` appears twice in one " + what, f.name.range, "again here");
@@ -395,6 +408,15 @@ void Checker::checkModel(const ast::ModelDecl& m) {
   while (cur) {
     if (!seen.insert(cur->name.name).second) {
       d_.error("E0211", "model `" + m.name.name + "` is based on itself", m.base.range, "the chain comes back here");
+      return;
+    }
+    if (chain.size() >= kMaxConstantChain) {  // bounded like `let` chains: linear checks, bounded passes
+      if (reportedLongModelChain_) return;
+      reportedLongModelChain_ = true;
+      d_.error("E0212", "model `" + m.name.name + "` is based on a chain of more than " +
+                            std::to_string(kMaxConstantChain) + " models",
+               m.base.range, "the chain starts here")
+          .help = "base a model nearer the end of the chain on `gpt2` or `llama` directly";
       return;
     }
     chain.push_back(cur);

@@ -228,10 +228,12 @@ void Checker::checkInterval(const ast::Interval& iv, const char* what) {
     d.help = &q != iv.quantity.get() ? "give the constant a unit: `let " + iv.quantity->text + " = " + q.text + " steps`"
                                      : "write `every " + q.text + " steps`";
     viaConstant(d);
-  } else if (q.unit != "steps" && q.unit != "tokens" && q.unit != "epochs") {
+  } else if (q.unit != "steps" && q.unit != "tokens" && q.unit != "epochs" && q.unit != "percent") {
     auto& d = d_.error("E0301", std::string(what) + " cannot repeat every " + ast::printExpr(q), at);
-    d.help = "intervals are counted in steps, tokens or epochs";
+    d.help = "intervals are counted in steps, tokens, epochs or % (of the run; of the phase for a rule)";
     viaConstant(d);
+  } else if (q.unit == "percent" && (q.number <= 0 || q.number > 100)) {
+    viaConstant(d_.error("E0312", std::string(what) + " interval is " + ast::printExpr(q) + " (need 0% < N <= 100%)", at));
   } else if (q.number <= 0) {
     viaConstant(d_.error("E0312", std::string(what) + " interval is " + ast::printExpr(q) + " (need > 0)", at));
   }
@@ -362,7 +364,11 @@ void Checker::checkCondition(const ast::Condition& c, const char* context, bool 
     if (t->unit != "steps" && t->unit != "tokens")
       d_.error("E0301", "`" + c.metric.name + "` is compared with a count, not " + t->unit, t->range);
   } else if (t->kind == K::Quantity) {
-    d_.error("E0301", "`" + c.metric.name + "` is compared with a plain number, not " + ast::printExpr(*t), t->range);
+    auto& d = d_.error("E0301", "`" + c.metric.name + "` is compared with a plain number, not " + ast::printExpr(*t),
+                       t->range);
+    if (t->unit == "percent")
+      d.help = perBlock ? "a percentile of the per-block table is written `p" + fmtNumber(t->number) + "`"
+                        : "compare with a plain number, e.g. `" + c.metric.name + " > 30`";
   } else {
     number(c.threshold.get(), "the threshold");
   }

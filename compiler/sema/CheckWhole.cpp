@@ -4,6 +4,7 @@
 //
 //   E0210  two events on one trigger in a file (`on nan: rollback`, `on nan: skip`): both named
 //   E0211  a mixture that contains itself (a -> b -> a), the chain shown
+//   E0212  mixtures nested more than 64 deep (the DFS here and the passes are bounded)
 //   E0380  `val.ppl(d.val)` on a dataset without a val split
 //   E0382  a phase that ends before it starts (`until 300 steps` after 500 steps of phases)
 //   W0410  a second `mix` at a phase's start: the first never takes effect
@@ -51,6 +52,8 @@ void Checker::checkWholeRecipe() {
   // Mixtures that contain themselves, through other mixtures.
   std::map<std::string, int> state;  // 0 unvisited, 1 on the path, 2 done
   std::vector<std::string> path;
+  constexpr size_t kMaxMixtureNesting = 64;
+  bool reportedDeep = false;
   std::function<void(const std::string&)> visit = [&](const std::string& name) {
     state[name] = 1;
     path.push_back(name);
@@ -59,7 +62,16 @@ void Checker::checkWholeRecipe() {
       for (const auto& f : m->weights->fields) {
         const std::string& next = f.name.name;
         if (!s_.mixtures.count(next) || s_.datasets.count(next)) continue;  // a dataset of that name wins
-        if (state[next] == 1) {
+        if (path.size() >= kMaxMixtureNesting) {
+          // Bounded like `let` chains: the passes that flatten mixtures recurse on them.
+          if (!reportedDeep) {
+            auto& d = d_.error("E0212", "mixture `" + path.front() + "` nests more than " +
+                                            std::to_string(kMaxMixtureNesting) + " mixtures deep",
+                               f.name.range, "too deep here");
+            d.help = "name the datasets directly in a mixture nearer the top";
+          }
+          reportedDeep = true;
+        } else if (state[next] == 1) {
           std::string chain;
           for (auto at = std::find(path.begin(), path.end(), next); at != path.end(); ++at) chain += *at + " -> ";
           auto& d = d_.error("E0211", "mixture `" + next + "` contains itself: " + chain + next, f.name.range,

@@ -70,6 +70,9 @@ class Checker {
   std::set<std::string> resolving_;   // let-cycle guard
   // `let a = b` chains are followed at most this far (bounded recursion, linear checks).
   static constexpr size_t kMaxConstantChain = 64;
+  static constexpr size_t kMaxDeclarations = 4096;  // named declarations in one file
+  bool reportedLongModelChain_ = false;
+  bool tooManyDeclarations_ = false;
 };
 
 std::string fmtNumber(double v);

@@ -171,15 +171,21 @@ void Program::merge(const ast::File* file, Scope& into, bool local, bool everyth
       case K::Phase: {
         if (!everything) break;
         bool replaced = false;
-        for (auto& p : into.phases)
-          if (p->name.name == item.phase->name.name && p != item.phase.get()) {
+        auto& slots = into.phaseSlots[item.phase->name.name];  // by name: linear in the phases
+        for (size_t i : slots) {
+          auto& p = into.phases[i];
+          if (p != item.phase.get()) {
             // Same file twice is a duplicate (reported by the checks); across extends an override.
             if (sources_.file(p->range.file).path != sources_.file(item.phase->range.file).path) {
               p = item.phase.get();
               replaced = true;
             }
           }
-        if (!replaced) into.phases.push_back(item.phase.get());
+        }
+        if (!replaced) {
+          slots.push_back(into.phases.size());
+          into.phases.push_back(item.phase.get());
+        }
         break;
       }
       case K::Evaluate: {

@@ -47,6 +47,7 @@ struct Scope {
   std::vector<std::string> trainOrder;                       // keys in first-seen order
   const ast::TrainDecl* trainDecl = nullptr;                 // the last train block seen
   std::vector<const ast::PhaseDecl*> phases;                 // in run order
+  std::map<std::string, std::vector<size_t>> phaseSlots;     // name -> indices in `phases`
   std::vector<const ast::EvaluateDecl*> evaluations;
   const ast::CheckpointDecl* checkpoint = nullptr;
   std::vector<const ast::EventDecl*> events;

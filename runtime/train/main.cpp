@@ -5,6 +5,7 @@
 //                   [--dist-timeout S]
 //   (with RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT set, as torchrun or
 //   `recipec run --nproc N` set them, it is one rank of a data-parallel run)
+//   recipec-runtime eval JOB.json [--quiet]     (per-token NLL; runtime/eval/PerTokenNll.h)
 //   recipec-runtime version
 // Exit codes: 0 ok, 1 user error (plan, data, checkpoint, run directory, NaN, divergence, a
 // full disk), 2 internal; 130 / 143 / 129 after SIGINT / SIGTERM / SIGHUP stopped the run
@@ -13,6 +14,7 @@
 #include <cstdlib>
 #include <exception>
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include <malloc.h>
@@ -21,6 +23,7 @@
 #include <torch/version.h>
 
 #include "runtime/data/DataError.h"
+#include "runtime/eval/PerTokenNll.h"
 #include "runtime/models/Safetensors.h"
 #include "runtime/plan/Plan.h"
 #include "runtime/train/Errors.h"
@@ -57,6 +60,11 @@ int main(int argc, char** argv) {
                 "distributed runs: ZeRO-1, each rank keeps the optimizer state of its share of the parameters");
   run->add_option("--dist-timeout", opt.dist_timeout_s,
                   "distributed runs: seconds to wait for a peer before stopping with an error")->capture_default_str();
+  std::string job_path;
+  bool eval_quiet = false;
+  auto* eval = app.add_subcommand("eval", "per-token NLL of checkpoints on datasets (the back end of recipec eval/analyze)");
+  eval->add_option("job", job_path, "the job file recipec eval / analyze writes (runtime/analyze/EvalJob.h)")->required();
+  eval->add_flag("--quiet", eval_quiet, "no progress lines");
   auto* version = app.add_subcommand("version", "print the build's revision and LibTorch version");
 
   try {
@@ -82,8 +90,18 @@ int main(int argc, char** argv) {
   if (const char* world = std::getenv("WORLD_SIZE"); world && std::atoi(world) > 1)
     if (const char* rank = std::getenv("RANK")) who = std::string("[rank ") + rank + "] ";
   if (const char* pause = std::getenv("RECIPEC_TEST_PAUSE_AT_STEP")) opt.test_pause_step = std::atoll(pause);
-  recipec::train::installStopHandlers();
   try {
+    if (eval->parsed()) {  // no stop handlers: an interrupted evaluation has nothing to save
+      recipec::analyze::EvalJob job;
+      try {
+        job = nlohmann::json::parse(std::ifstream(job_path)).get<recipec::analyze::EvalJob>();
+      } catch (const nlohmann::json::exception& e) {
+        throw recipec::train::UserError("eval job `" + job_path + "` is unreadable: " + e.what());
+      }
+      recipec::eval::runEvalJob(job, eval_quiet);
+      return 0;
+    }
+    recipec::train::installStopHandlers();
     const auto result = recipec::train::runPlan(opt);
     return result.interrupted ? recipec::train::exitCodeFor(result.interrupted) : 0;
   } catch (const std::filesystem::filesystem_error& e) {

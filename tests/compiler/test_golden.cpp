@@ -66,6 +66,14 @@ struct GeneratedInputs : ::testing::Environment {
       for (int i = 0; big.tellp() <= std::streampos(1 << 20); ++i) big << "let c" << i << " = " << i << "\n";
     }
     fs::rename(tmp, target);
+    const fs::path many = fs::path(ERRORS_DIR) / "data" / "many_declarations.generated.recipe";
+    const fs::path tmp2 = many.string() + "." + std::to_string(::getpid()) + ".tmp";
+    {
+      std::ofstream out(tmp2);
+      out << "recipe \"many\"\n";
+      for (int i = 0; i < 4100; ++i) out << "let c" << i << " = " << i << "\n";
+    }
+    fs::rename(tmp2, many);
   }
 };
 const auto* const kGenerated = ::testing::AddGlobalTestEnvironment(new GeneratedInputs);

@@ -29,9 +29,12 @@ void AssignPhaseRangesPass::runOnOperation() {
     p.removeStartStepAttr();
     p.removeEndStepAttr();
     if (span.start && span.end && *span.end <= *span.start) {
-      p.emitError() << "phase " << quoted(p.getName()) << " ends at step " << *span.end << " ("
-                    << (p.getKind() == DurationKind::Until ? "until " : "for ") << quantityText(p.getLengthAttr())
-                    << ") but starts at step " << *span.start;
+      const std::string length = quantityText(p.getLengthAttr());
+      const std::string how = length.empty() ? std::string(p.getKind() == DurationKind::Until ? "" : " (the rest of `total`)")
+                                             : std::string(" (") + (p.getKind() == DurationKind::Until ? "until " : "for ") +
+                                                   length + ")";
+      p.emitError() << "phase " << quoted(p.getName()) << " ends at step " << *span.end << how
+                    << " but starts at step " << *span.start;
       ok = false;
       continue;
     }

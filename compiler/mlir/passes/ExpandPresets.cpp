@@ -13,6 +13,7 @@
 #include <map>
 #include <set>
 
+#include "llvm/ADT/StringMap.h"
 #include "compiler/mlir/Passes.h"
 #include "compiler/mlir/passes/PassUtil.h"
 
@@ -32,7 +33,11 @@ struct Field {
 
 class Expander {
  public:
-  explicit Expander(ModuleOp module) : module_(module) {}
+  // Models by name, built once: a chain walk per model with a linear lookup per link was
+  // quadratic in the number of models.
+  explicit Expander(ModuleOp module) : module_(module) {
+    for (ModelOp m : module.getBody()->getOps<ModelOp>()) models_.try_emplace(m.getName(), m);
+  }
 
   // The explicit form of `model`, or failure after reporting why.
   LogicalResult expand(ModelOp model, DictionaryAttr& fieldsOut, StringAttr& archOut, StringAttr& presetOut,
@@ -40,7 +45,8 @@ class Expander {
     SmallVector<ModelOp> chain{model};
     std::set<std::string> seen{model.getName().str()};
     while (auto base = llvm::dyn_cast<FlatSymbolRefAttr>(chain.back().getBase())) {
-      ModelOp next = lookup<ModelOp>(module_.getBody(), base.getValue());
+      auto found = models_.find(base.getValue());
+      ModelOp next = found == models_.end() ? ModelOp() : found->second;
       if (!next)
         return chain.back().emitError() << "model " << quoted(chain.back().getName()) << " is based on unknown model "
                                         << quoted(base.getValue());
@@ -115,6 +121,7 @@ class Expander {
 
  private:
   ModuleOp module_;
+  llvm::StringMap<ModelOp> models_;
 };
 
 void ExpandPresetsPass::runOnOperation() {
@@ -124,10 +131,11 @@ void ExpandPresetsPass::runOnOperation() {
   struct Result { ModelOp op; DictionaryAttr fields; StringAttr arch, preset; Location loc; };
   SmallVector<Result> results;
   bool ok = true;
+  Expander expander(module);
   for (ModelOp m : module.getBody()->getOps<ModelOp>()) {
     if (m.getResolved()) continue;
     Result r{m, {}, {}, {}, m.getLoc()};
-    if (failed(Expander(module).expand(m, r.fields, r.arch, r.preset, r.loc))) { ok = false; continue; }
+    if (failed(expander.expand(m, r.fields, r.arch, r.preset, r.loc))) { ok = false; continue; }
     results.push_back(r);
   }
   if (!ok) return signalPassFailure();
