@@ -44,5 +44,8 @@ bool stderrIsTerminal();
 // `args`: its exit code, or 1 when it is missing (cli/Runtime.cpp).
 std::string runtimePath();
 int runRuntimeCommand(const std::vector<std::string>& args);
+// Runs args (args[0] the program) as a supervised child (cli/Runtime.cpp); `onKilled` is
+// added to the message when a signal the child did not handle ended it.
+int runSupervised(std::vector<std::string> args, const std::string& onKilled);
 
 }  // namespace recipec::cli

@@ -5,22 +5,15 @@
 // `recipec run --resume DIR` without a recipe continues DIR from the plan it holds
 // (DIR/plan.json): nothing is recompiled, so the run cannot drift from what it started as.
 //
-// The trainer is a child in its own process group, supervised here: SIGINT (Ctrl-C, which
-// reaches only this process's group), SIGTERM and SIGHUP are forwarded to it once each, so it
-// saves a checkpoint and stops (a second one stops it at once); if `recipec` itself is
-// killed, the kernel sends the trainer SIGTERM (PR_SET_PDEATHSIG). The temporary plan is
+// The trainer runs supervised (cli/Runtime.cpp): Ctrl-C, SIGTERM and SIGHUP reach it once
+// each, so it saves a checkpoint and stops; it dies with `recipec`. The temporary plan is
 // removed however the trainer ends, and its exit code is passed on (130/143 after a signal).
 // With --nproc N the trainers are N ranks of one data-parallel run, started and supervised
 // the same way by launchLocalWorkers (cli/Launch.h).
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdlib>
-#include <cstring>
 #include <thread>
 #include <filesystem>
 #include <fstream>
@@ -43,12 +36,6 @@ namespace recipec::cli {
 
 namespace {
 
-fs::path runtimeBinary() {
-  if (const char* env = std::getenv("RECIPEC_RUNTIME")) return env;
-  std::error_code ec;
-  fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  return self.parent_path() / "recipec-runtime";
-}
 
 // Tokenizes every text dataset into the shared token cache before the runtime starts.
 // The runtime reads the cached shards; it never needs libsentencepiece, which cannot share a
@@ -84,61 +71,10 @@ bool pretokenize(plan::Plan& p) {
   return true;
 }
 
-volatile pid_t g_child = 0;
-
-void forwardSignal(int sig) {
-  if (g_child > 0) ::kill(g_child, sig);
-}
-
-// Runs `args` (args[0] is the program) as a supervised child and returns its exit code.
-int runSupervised(std::vector<std::string> args) {
-  std::vector<char*> argv;
-  for (auto& s : args) argv.push_back(s.data());
-  argv.push_back(nullptr);
-  struct sigaction sa, old_int, old_term, old_hup;
-  std::memset(&sa, 0, sizeof sa);
-  sa.sa_handler = forwardSignal;
-  sigemptyset(&sa.sa_mask);
-  sa.sa_flags = SA_RESTART;
-  // Installed before fork: a signal that arrives while the child starts is not lost.
-  ::sigaction(SIGINT, &sa, &old_int);
-  ::sigaction(SIGTERM, &sa, &old_term);
-  ::sigaction(SIGHUP, &sa, &old_hup);
-  const pid_t parent = ::getpid();
-  const pid_t pid = fork();
-  if (pid < 0) {
-    std::cerr << "error: cannot start `" << args[0] << "`: " << std::strerror(errno) << "\n";
-    return kUserError;
-  }
-  if (pid == 0) {
-    ::setpgid(0, 0);
-    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-    if (::getppid() != parent) ::_exit(143);  // the parent died before prctl took effect
-    struct sigaction dfl;
-    std::memset(&dfl, 0, sizeof dfl);
-    dfl.sa_handler = SIG_DFL;
-    for (int sig : {SIGINT, SIGTERM, SIGHUP}) ::sigaction(sig, &dfl, nullptr);
-    execv(argv[0], argv.data());
-    std::perror("recipec: cannot start recipec-runtime");
-    _exit(kInternalError);
-  }
-  ::setpgid(pid, pid);  // also here, so the group exists before any signal is forwarded
-  g_child = pid;
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  g_child = 0;
-  ::sigaction(SIGINT, &old_int, nullptr);
-  ::sigaction(SIGTERM, &old_term, nullptr);
-  ::sigaction(SIGHUP, &old_hup, nullptr);
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  const int sig = WTERMSIG(status);
-  std::cerr << "error: recipec-runtime was killed by signal " << sig << " (" << strsignal(sig) << ")"
-            << "; checkpoints it had sealed are intact: continue with `recipec run --resume DIR`\n";
-  return 128 + sig;
-}
-
 }  // namespace
+
+constexpr const char* kResumeHint =
+    "checkpoints it had sealed are intact: continue with `recipec run --resume DIR`";
 
 void addRun(CLI::App& app) {
   auto* cmd = app.add_subcommand("run", "Compile a recipe and train it (runs recipec-runtime)");
@@ -169,7 +105,7 @@ void addRun(CLI::App& app) {
   cmd->add_flag("-q,--quiet", a->quiet, "No progress or log lines");
   cmd->callback([a] {
     auto runtimeArgs = [&](const std::string& planPath) {
-      fs::path runtime = runtimeBinary();
+      fs::path runtime = runtimePath();
       if (!fs::exists(runtime)) {
         std::cerr << "error: the runtime `" << runtime.string() << "` is missing\n"
                   << "  = help: build it (cmake with -DRECIPEC_RUNTIME=ON), or point RECIPEC_RUNTIME at it\n";
@@ -191,7 +127,7 @@ void addRun(CLI::App& app) {
     };
     // One supervised runtime, or N of them as the ranks of one data-parallel run (Launch.h).
     auto start = [&](std::vector<std::string> args) {
-      return a->nproc > 1 ? launchLocalWorkers(args, a->nproc) : runSupervised(std::move(args));
+      return a->nproc > 1 ? launchLocalWorkers(args, a->nproc) : runSupervised(std::move(args), kResumeHint);
     };
     if (a->file.empty()) {
       if (a->resume.empty()) {

@@ -1,6 +1,10 @@
 // PlanDiff.cpp — tree diff of two plans (see PlanDiff.h).
 #include "compiler/mlir/PlanDiff.h"
 
+#include <cstdio>
+#include <cstdlib>
+#include <regex>
+
 #include <map>
 
 #include "compiler/mlir/PlanPaths.h"
@@ -152,18 +156,49 @@ std::vector<Change> diffPlans(const plan::Plan& a, const plan::Plan& b) {
   return d.out;
 }
 
+// Numbers with many digits (a normalised mixture weight is 0.0909090909091) read at 4
+// significant digits, unless that would make the two sides look the same.
+static void roundForReading(std::string& before, std::string& after) {
+  static const std::regex longNumber("-?[0-9]+\\.[0-9]{5,}(e-?[0-9]+)?");
+  auto round = [](const std::string& text) {
+    std::string out;
+    auto last = text.cbegin();
+    for (std::sregex_iterator it(text.begin(), text.end(), longNumber), end; it != end; ++it) {
+      out.append(last, text.cbegin() + it->position());
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.4g", std::strtod(it->str().c_str(), nullptr));
+      out += buf;
+      last = text.cbegin() + it->position() + it->length();
+    }
+    out.append(last, text.cend());
+    return out;
+  };
+  std::string b = round(before), a = round(after);
+  if (b != a) {
+    before = b;
+    after = a;
+  }
+}
+
 std::string renderText(const std::vector<Change>& changes, const std::string& nameA, const std::string& nameB) {
   if (changes.empty()) return "no difference in meaning between " + nameA + " and " + nameB + "\n";
   std::string s = nameA + " -> " + nameB + ": " + std::to_string(changes.size()) + " difference" +
                   (changes.size() == 1 ? "" : "s") + "\n";
+  // `->` inside a value is a ramp (`web 0.8 -> 0.2`), so before and after go on their own
+  // lines, each with where it was written.
+  auto at = [](const std::string& src) { return src.empty() ? std::string() : "   (" + src + ")"; };
   for (const Change& c : changes) {
-    if (c.kind == "changed") s += "  " + c.path + ": " + c.before + " -> " + c.after + "\n";
-    else if (c.kind == "added") s += "  " + c.path + ": added (" + c.after + ")\n";
-    else s += "  " + c.path + ": removed (" + c.before + ")\n";
-    std::string where;
-    if (!c.sourceBefore.empty() && !c.sourceAfter.empty()) where = c.sourceBefore + " -> " + c.sourceAfter;
-    else where = c.sourceBefore.empty() ? c.sourceAfter : c.sourceBefore;
-    if (!where.empty()) s += "      " + where + "\n";
+    if (c.kind == "changed") {
+      std::string before = c.before, after = c.after;
+      roundForReading(before, after);
+      s += "  " + c.path + "\n";
+      s += "      was  " + before + at(c.sourceBefore) + "\n";
+      s += "      now  " + after + at(c.sourceAfter) + "\n";
+    } else if (c.kind == "added") {
+      s += "  " + c.path + ": added (" + c.after + ")" + at(c.sourceAfter) + "\n";
+    } else {
+      s += "  " + c.path + ": removed (" + c.before + ")" + at(c.sourceBefore) + "\n";
+    }
   }
   return s;
 }

@@ -189,7 +189,8 @@ TEST(DiffCommand, ExitStatusLikeDiff) {
   EXPECT_EQ(recipec("diff " + a + " " + same).code, 0);
   CmdResult r = recipec("diff " + a + " " + b);
   EXPECT_EQ(r.code, 1);
-  EXPECT_NE(r.out.find("model net / n_layer: 2 -> 3"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("model net / n_layer\n      was  2"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\n      now  3"), std::string::npos) << r.out;
   EXPECT_EQ(recipec("diff " + a + " " + dir.path() + "/missing.recipe").code, 2);
 }
 
@@ -214,3 +215,18 @@ TEST(DiffCommand, JsonAndRunDirectories) {
 
 }  // namespace
 }  // namespace recipec::testing
+
+namespace {
+// A ramp's arrow stays inside a value; long normalised weights read rounded, unless the
+// rounding would hide the change.
+TEST(DiffText, RampsReadAsRampsAndNumbersRounded) {
+  std::vector<recipec::plandiff::Change> changes{
+      {"phase a / mix", "changed", "web 0.2 -> 0.1, code 0.8 -> 0.9", "web 0.2 -> 0.0909090909091, code 0.8 -> 0.909090909091", "x:1:1", "y:2:1"},
+      {"train / optimizer / lr", "changed", "0.000300001", "0.000300002", "", ""}};
+  const std::string t = recipec::plandiff::renderText(changes, "a", "b");
+  EXPECT_NE(t.find("was  web 0.2 -> 0.1, code 0.8 -> 0.9   (x:1:1)"), std::string::npos) << t;
+  EXPECT_NE(t.find("now  web 0.2 -> 0.09091, code 0.8 -> 0.9091   (y:2:1)"), std::string::npos) << t;
+  EXPECT_NE(t.find("was  0.000300001"), std::string::npos) << t;  // 4 digits would read the same
+  EXPECT_NE(t.find("now  0.000300002"), std::string::npos) << t;
+}
+}  // namespace
