@@ -86,18 +86,10 @@ std::string Checkpointer::save(int64_t step,
 }
 
 std::vector<std::string> Checkpointer::list() const {
-  std::vector<std::pair<int64_t, std::string>> found;
-  std::error_code ec;
-  if (!fs::is_directory(dir_, ec)) return {};
-  for (const auto& e : fs::directory_iterator(dir_)) {
-    const std::string n = e.path().filename().string();
-    if (n.rfind("step_", 0) != 0 || n.size() != 13 || !fs::exists(e.path() / "MANIFEST.json")) continue;
-    if (n.find_first_not_of("0123456789", 5) != std::string::npos) continue;
-    found.emplace_back(std::stoll(n.substr(5)), e.path().string());
-  }
-  std::sort(found.begin(), found.end());
   std::vector<std::string> out;
-  for (auto& f : found) out.push_back(f.second);
+  for (const auto& folder : candidates())
+    if (fs::exists(fs::path(folder) / "MANIFEST.json")) out.push_back(folder);
+  std::reverse(out.begin(), out.end());  // oldest first
   return out;
 }
 
@@ -107,7 +99,7 @@ std::vector<std::string> Checkpointer::candidates() const {
   if (!fs::is_directory(dir_, ec)) return {};
   for (const auto& e : fs::directory_iterator(dir_)) {
     const std::string n = e.path().filename().string();
-    if (n.rfind("step_", 0) != 0 || n.size() != 13 || !e.is_directory()) continue;
+    if (n.rfind("step_", 0) != 0 || n.size() < 13 || !e.is_directory()) continue;
     if (n.find_first_not_of("0123456789", 5) != std::string::npos) continue;
     found.emplace_back(std::stoll(n.substr(5)), e.path().string());
   }
