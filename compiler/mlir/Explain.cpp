@@ -129,22 +129,25 @@ std::string eventText(const plan::Event& e) {
   return "on " + on + ": " + what;
 }
 
-// A rough parameter count; the runtime prints the exact one.
+// The parameter count of the runtime's models (runtime/models/GPT2.cpp, Llama.cpp), tensor by
+// tensor, so explain and the run's start line agree.
 double parameters(const plan::Model& m) {
-  double d = static_cast<double>(m.d_model), layers = static_cast<double>(m.n_layer);
-  double kv = m.n_head > 0 ? d * static_cast<double>(m.n_kv_head) / static_cast<double>(m.n_head) : d;
-  double attn = 2 * d * d + 2 * d * kv;
-  double mlp = (m.arch == "llama" ? 3 : 2) * d * static_cast<double>(m.d_ff);
-  double embed = static_cast<double>(m.vocab_size) * d * (m.tie_embeddings ? 1 : 2);
-  if (m.arch == "gpt2") embed += static_cast<double>(m.max_seq_len) * d;
-  return layers * (attn + mlp) + embed;
+  const double C = double(m.d_model), L = double(m.n_layer), F = double(m.d_ff), V = double(m.vocab_size);
+  double layer = 0, rest = V * C * (m.tie_embeddings ? 1 : 2);
+  if (m.arch == "llama") {
+    const double H = double(m.n_head), KV = double(m.n_kv_head > 0 ? m.n_kv_head : m.n_head), D = C / H;
+    layer = C + (H + 2 * KV) * D * C + C * H * D + C + 3 * F * C;  // norms, qkv, o, gate+up, down
+    rest += C;                                                     // final norm
+  } else {
+    layer = 2 * C + 3 * C * C + 3 * C + C * C + C + 2 * C + C * F + F + F * C + C;  // ln, attn, ln, mlp
+    rest += double(m.max_seq_len) * C + 2 * C;                                    // positions, final ln
+  }
+  return L * layer + rest;
 }
 
-std::string approx(double n) {
+std::string approx(double n) {  // as the run's start line prints it: "0.859M"
   char buf[32];
-  if (n >= 1e9) std::snprintf(buf, sizeof buf, "%.2fB", n / 1e9);
-  else if (n >= 1e6) std::snprintf(buf, sizeof buf, "%.1fM", n / 1e6);
-  else std::snprintf(buf, sizeof buf, "%.0fk", n / 1e3);
+  std::snprintf(buf, sizeof buf, "%.4gM", n / 1e6);
   return buf;
 }
 
@@ -171,7 +174,7 @@ std::string explainPlan(const plan::Plan& p) {
        << m.n_layer << " layers, d_model " << m.d_model << ", " << m.n_head << " heads";
     if (m.n_kv_head != m.n_head) os << " sharing " << m.n_kv_head << " kv heads";
     os << ", d_ff " << m.d_ff << ", vocab " << withCommas(m.vocab_size) << ", context " << m.max_seq_len
-       << (m.tie_embeddings ? ", tied embeddings" : "") << "; about " << approx(parameters(m)) << " parameters";
+       << (m.tie_embeddings ? ", tied embeddings" : "") << "; " << approx(parameters(m)) << " parameters";
     if (!m.init_from.empty()) os << "; starts from " << m.init_from;
     os << "\n";
   }

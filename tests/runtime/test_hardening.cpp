@@ -542,6 +542,25 @@ TEST_F(RecipecRunTest, RunsListsEachRunWithItsStatus) {
   EXPECT_TRUE(seen);
 }
 
+// `recipec explain` counts parameters as the runtime builds them (its start line).
+TEST_F(RecipecRunTest, ExplainCountsTheParametersTheRunBuilds) {
+  std::string text = readFile(root_ / "tiny.recipe");
+  const std::string gpt2 = "model net = gpt2 { layers: 2, d_model: 32, heads: 2, vocab: 257, ctx: 32 }";
+  text.replace(text.find(gpt2), gpt2.size(),
+               "model net = llama { layers: 2, d_model: 32, heads: 4, kv_heads: 2, d_ff: 96, vocab: 257, ctx: 32 }");
+  std::ofstream(root_ / "tiny-llama.recipe") << text;
+  for (const std::string recipe : {"tiny.recipe", "tiny-llama.recipe"}) {
+    Child c = spawn(recipec({recipe, "--run-dir", runDir(recipe), "--until-step", "1"}), root_);
+    ASSERT_EQ(c.finish(), 0) << c.text;
+    const size_t at = c.text.find("M params");
+    ASSERT_NE(at, std::string::npos) << c.text;
+    const std::string run = c.text.substr(c.text.rfind(' ', at) + 1, at - c.text.rfind(' ', at) - 1);
+    const std::string explained = stdoutOf({RECIPEC_BIN, "explain", (root_ / recipe).string()});
+    EXPECT_NE(explained.find("; " + run + "M parameters"), std::string::npos) << recipe << ": run says " << run << "M\n"
+                                                                             << explained;
+  }
+}
+
 TEST_F(RecipecRunTest, BadFlagsAndAMissingRecipeAreUserErrors) {
   std::string err;
   EXPECT_EQ(runToEnd(recipec({"tiny.recipe", "--threads", "100000"}), &err), 1) << err;
