@@ -145,7 +145,8 @@ void Checker::checkFields(const Expr& obj, const std::vector<std::string>& allow
   }
 }
 
-void Checker::missingFile(const std::string& pattern, const diag::SourceRange& at, const char* what) {
+void Checker::missingFile(const std::string& pattern, const diag::SourceRange& at, const char* what,
+                          const ast::Expr* written) {
   if (!opt_.checkFiles) return;
   glob_t g{};
   int rc = ::glob(pattern.c_str(), GLOB_NOSORT, nullptr, &g);
@@ -153,8 +154,15 @@ void Checker::missingFile(const std::string& pattern, const diag::SourceRange& a
   globfree(&g);
   if (n == 0) {
     std::string msg = std::string(what) + " `" + pattern + "` matches no file";
-    std::string label = "nothing here (relative paths resolve from the working directory)";
+    std::string label = !pattern.empty() && pattern[0] == '/'
+                            ? "nothing here"
+                            : "nothing here (relative paths resolve from the working directory)";
     auto& d = opt_.missingFilesAreErrors ? d_.error("E0401", msg, at, label) : d_.warning("W0401", msg, at, label);
+    if (const Expr* value = written ? resolve(written) : nullptr; value && value != written) {
+      const bool fromSet = s_.overrides.count(written->text) > 0;
+      d.secondary.push_back({value->range, fromSet ? "the path given by `--set " + written->text + "=...`"
+                                                   : "the path, from constant `" + written->text + "`"});
+    }
     if (!opt_.missingFilesAreErrors) d.notes.push_back("`recipec run` stops with an error if it is still missing then");
     d.help = std::string(what) == "weights file"
                  ? "produce it with an earlier `recipec run --run-dir DIR` (DIR/model.safetensors)"
@@ -294,7 +302,7 @@ void Checker::checkDataset(const ast::DatasetDecl& ds) {
     return;
   }
   if (auto pat = string(c.fields[0].value.get(), "the dataset pattern"))
-    missingFile(*pat, c.fields[0].value->range, "dataset pattern");
+    missingFile(*pat, c.fields[0].value->range, "dataset pattern", c.fields[0].value.get());
   bool hasTokenizer = false;
   for (size_t i = 1; i < c.fields.size(); ++i) {
     const auto& f = c.fields[i];

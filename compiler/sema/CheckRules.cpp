@@ -77,7 +77,7 @@ void Checker::checkTrain() {
       checkTotal(*v);
     } else if (key == "init") {
       if (!st.from) d_.error("E0100", "write `init from \"weights.safetensors\"`", st.range);
-      if (auto s = string(v, "`init from`")) missingFile(*s, v->range, "weights file");
+      if (auto s = string(v, "`init from`")) missingFile(*s, v->range, "weights file", v);
     } else if (key == "optimizer") {
       const Expr* c = resolve(v);
       if (!c || c->kind != K::Call) { typeError(v, what, "a call like adamw(lr = 6e-4)"); continue; }

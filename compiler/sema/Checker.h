@@ -61,7 +61,10 @@ class Checker {
   bool isMixable(const std::string& name) { return s_.datasets.count(name) || s_.mixtures.count(name); }
   void checkFields(const ast::Expr& obj, const std::vector<std::string>& allowed, const std::string& what);
   std::optional<double> modelField(const std::string& model, const std::string& field);
-  void missingFile(const std::string& pattern, const diag::SourceRange& at, const char* what);
+  // `written` (optional): the expression the path was written as; when a constant or --set
+  // gave the value, the diagnostic also points there.
+  void missingFile(const std::string& pattern, const diag::SourceRange& at, const char* what,
+                   const ast::Expr* written = nullptr);
 
   Program& p_;
   diag::DiagnosticEngine& d_;

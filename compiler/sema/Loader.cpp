@@ -229,6 +229,17 @@ void Program::parseOverrides(const std::vector<std::string>& setArgs) {
       d.help = "write it as `--set lr=3e-4`";
       continue;
     }
+    // A value that is not an expression but has no quotes is taken as a string, so
+    // `--set base=runs/a/model.safetensors` works as a user would type it (a wrong number
+    // then reads as a string and gets a type error naming the constant).
+    const std::string value = arg.substr(eq + 1);
+    if (value.find('"') == std::string::npos) {
+      diag::DiagnosticEngine probe(sources_);
+      if (!parse::parseFile(sources_, id, probe) || probe.errorCount() > 0) {
+        text = "let " + name + " = \"" + value + "\"\n";
+        id = sources_.add("<--set " + arg + ">", text);
+      }
+    }
     auto parsed = parse::parseFile(sources_, id, diags_);
     if (!parsed || parsed->items.size() != 1 || parsed->items[0].kind != ast::Item::Kind::Let) continue;
     overrideFiles_.push_back(std::make_unique<ast::File>(std::move(*parsed)));
