@@ -149,6 +149,9 @@ class Generator {
     const Expr* q = &written;
     if (q->kind == EK::Name) {
       const auto& scope = program_.scope();
+      // Recorded for `recipec diff`: an ablation that changes this constant points at it.
+      if (auto l = scope.lets.find(q->text); l != scope.lets.end())
+        lengthConstants_.emplace_back(q->text, loc(l->second->range));
       std::set<std::string> seen;
       while (q && q->kind == EK::Name && seen.insert(q->text).second) {
         if (auto o = scope.overrides.find(q->text); o != scope.overrides.end()) q = o->second;
@@ -384,12 +387,16 @@ class Generator {
       case ast::Action::Kind::Simple:
         break;
     }
-    auto op = builder_.create<RuleOp>(loc(r.range), *kind, mixture, r.when ? condition(*r.when) : ConditionAttr(),
-                                      r.every ? interval(*r.every) : QuantityAttr(),
+    lengthConstants_.clear();
+    QuantityAttr every = r.every ? interval(*r.every) : QuantityAttr();
+    Location at = loc(r.range);
+    for (const auto& [name, where] : lengthConstants_) at = addPartLoc(at, "const " + name, where);
+    auto op = builder_.create<RuleOp>(at, *kind, mixture, r.when ? condition(*r.when) : ConditionAttr(), every,
                                       params.empty() ? DictionaryAttr() : params.getDictionary(&ctx_));
     if (weights) lowerWeights(*weights, op.getWeights());
   }
 
+  std::vector<std::pair<std::string, Location>> lengthConstants_;  // constants a rule's interval named
   MLIRContext& ctx_;
   const sema::Program& program_;
   OpBuilder builder_;

@@ -34,15 +34,21 @@ std::string describe(const Node& n) { return n.leaf ? n.value : n.summary; }
 // Where a changed value was written. When it came from a constant whose value differs
 // between the two plans (an ablation overriding a `let`), that is the constant's declaration;
 // otherwise the entity's own position.
+// An entity may use several constants that both differ (`focus when ppl > above every
+// often`): the one whose value is the changed value written is the one that changed it.
 std::string whereFrom(const std::vector<std::string>& used, const std::string& fallback, const plan::Plan& self,
-                      const plan::Plan& other) {
+                      const plan::Plan& other, const std::string& value) {
+  std::string first;
   for (const std::string& c : used) {
     auto mine = self.constants.find(c), theirs = other.constants.find(c);
     bool differs = mine == self.constants.end() || theirs == other.constants.end() || mine->second != theirs->second;
     if (!differs) continue;
-    if (auto s = self.sources.find("constant " + c); s != self.sources.end()) return s->second;
+    auto s = self.sources.find("constant " + c);
+    if (s == self.sources.end()) continue;
+    if (mine != self.constants.end() && mine->second == value) return s->second;
+    if (first.empty()) first = s->second;
   }
-  return fallback;
+  return first.empty() ? fallback : first;
 }
 
 class Differ {
@@ -58,8 +64,8 @@ class Differ {
     if (!b.constants.empty()) usedB = b.constants;
     if (a.leaf || b.leaf) {
       if (a.comparable() != b.comparable())
-        out.push_back({path, "changed", describe(a), describe(b), whereFrom(usedA, srcA, pa_, pb_),
-                       whereFrom(usedB, srcB, pb_, pa_)});
+        out.push_back({path, "changed", describe(a), describe(b), whereFrom(usedA, srcA, pa_, pb_, describe(a)),
+                       whereFrom(usedB, srcB, pb_, pa_, describe(b))});
       return;
     }
 

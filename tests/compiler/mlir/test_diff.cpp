@@ -230,3 +230,23 @@ TEST(DiffText, RampsReadAsRampsAndNumbersRounded) {
   EXPECT_NE(t.find("now  0.000300002"), std::string::npos) << t;
 }
 }  // namespace
+
+namespace recipec::testing {
+namespace {
+// Two constants of one rule, both overridden: each change points at its own `let`, on both
+// sides (the interval's constant too, which the front end resolves before inlining).
+TEST(DiffWhere, EachChangedValueNamesTheConstantThatGaveIt) {
+  std::string a = edit(kBase, "focus when ppl > p90 every 50 steps", "focus when ppl > above every often");
+  a = edit(a, "phase learn for 100 steps", "let above = p90\nlet often = 50 steps\nphase learn for 100 steps");
+  const std::string b = edit(edit(a, "let above = p90", "let above = p80"), "let often = 50 steps", "let often = 25 steps");
+  const auto changes = diffTexts(a, b);
+  ASSERT_EQ(changes.size(), 2u) << describe(changes);
+  for (const auto& c : changes) {
+    const bool threshold = c.path.find("threshold") != std::string::npos;
+    const std::string line = threshold ? ":15:5" : ":16:5";  // the two lets
+    EXPECT_NE(c.sourceBefore.find("a.recipe" + line), std::string::npos) << describe(changes);
+    EXPECT_NE(c.sourceAfter.find("b.recipe" + line), std::string::npos) << describe(changes);
+  }
+}
+}  // namespace
+}  // namespace recipec::testing
