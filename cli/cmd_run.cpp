@@ -141,6 +141,11 @@ void addRun(CLI::App& app) {
         throw Exit{kUserError};
       }
       const fs::path plan = fs::path(a->resume) / "plan.json";
+      if (!fs::exists(a->resume)) {
+        std::cerr << "error: run directory `" << a->resume << "` does not exist\n"
+                  << "  = help: `recipec runs` lists the runs under runs/\n";
+        throw Exit{kUserError};
+      }
       if (!fs::is_directory(a->resume) || !fs::exists(plan)) {
         std::cerr << "error: `" << a->resume << "` is not a run directory (no plan.json)\n";
         throw Exit{kUserError};

@@ -134,8 +134,12 @@ void addRuns(CLI::App& app) {
     std::vector<fs::path> found;
     for (const auto& d : a->dirs) {
       std::error_code ec;
+      if (!fs::exists(d, ec) && a->dirs.size() == 1 && d == "runs") {
+        std::cerr << "no runs yet (`runs/` does not exist; `recipec run` creates it)\n";
+        throw Exit{kOk};
+      }
       if (!fs::is_directory(d, ec)) {
-        std::cerr << "error: `" << d << "` is not a folder\n";
+        std::cerr << "error: `" << d << "` " << (fs::exists(d, ec) ? "is not a folder" : "does not exist") << "\n";
         throw Exit{kUserError};
       }
       if (fs::exists(fs::path(d) / "plan.json")) {

@@ -474,6 +474,14 @@ void Checker::checkModel(const ast::ModelDecl& m) {
                               " (need a positive whole number)", v->second);
     }
   }
+  // The same ranges the dialect's verifier holds (compiler/mlir/Ops.cpp), reported here at
+  // the field so that `check` passes nothing `compile` rejects.
+  for (const char* k : {"norm_eps", "rope_theta", "init_std"})
+    if (auto v = get(k); v && v->first <= 0)
+      d_.error("E0312", std::string("model field `") + k + "` is " + fmtNumber(v->first) + " (need > 0)", v->second);
+  if (auto v = get("dropout"); v && (v->first < 0 || v->first >= 1))
+    d_.error("E0312", "model field `dropout` is " + fmtNumber(v->first) + " (need 0 <= dropout < 1)", v->second)
+        .help = "dropout is the probability of zeroing an activation: 0.1 is typical, 0 for pretraining";
   auto dm = get("d_model"), heads = get("heads"), kv = get("kv_heads");
   if (!dm || !heads) {
     auto& d = d_.error("E0380", "model `" + m.name.name + "` does not say its " +
