@@ -534,10 +534,8 @@ void Checker::checkEvaluate(const ast::EvaluateDecl& e) {
         .help = "write `evaluate ppl on " + ds + ".val`";
   } else if (split != "val") {
     unknown("split", split, e.target.range, {"val"}, "E0206");
-  } else if (!it->second->split && it->second->source->text != "shards") {
-    auto& d = d_.error("E0380", "dataset `" + ds + "` has no `val` split", e.target.range, "evaluated here");
-    d.secondary.push_back({it->second->name.range, "declared without a split"});
-    d.help = "add `split val 2%` to the dataset";
+  } else {
+    requireValSplit(*it->second, e.target.range, "evaluated here");
   }
   if (e.every) checkInterval(*e.every, "an evaluation");
   if (e.limit) {
@@ -546,6 +544,13 @@ void Checker::checkEvaluate(const ast::EvaluateDecl& e) {
     if (e.limit->number < 1 || !isWhole(e.limit->number))
       d_.error("E0312", "evaluation limit is " + e.limit->text + " (need a positive whole number)", e.limit->range);
   }
+}
+
+void Checker::requireValSplit(const ast::DatasetDecl& ds, const diag::SourceRange& at, const char* label) {
+  if (ds.split || ds.source->text == "shards") return;
+  auto& d = d_.error("E0380", "dataset `" + ds.name.name + "` has no `val` split", at, label);
+  d.secondary.push_back({ds.name.range, "declared without a split"});
+  d.help = "add `split val 2%` to the dataset";
 }
 
 void Checker::checkCheckpoint(const ast::CheckpointDecl& c) {

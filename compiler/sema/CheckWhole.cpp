@@ -122,12 +122,7 @@ void Checker::checkWholeRecipe() {
       if (r.when && r.when->metric.name == "val.ppl" && r.when->argument) {
         const std::string& arg = r.when->argument->name;
         auto ds = s_.datasets.find(arg.substr(0, arg.find('.')));
-        if (ds != s_.datasets.end() && !ds->second->split && ds->second->source->text != "shards") {
-          auto& d = d_.error("E0380", "dataset `" + ds->first + "` has no `val` split", r.when->argument->range,
-                             "measured here");
-          d.secondary.push_back({ds->second->name.range, "declared without a split"});
-          d.help = "add `split val 2%` to the dataset";
-        }
+        if (ds != s_.datasets.end()) requireValSplit(*ds->second, r.when->argument->range, "measured here");
       }
       // Two mixes at the phase start: the second replaces the first before a step is taken.
       if (r.action.kind == ast::Action::Kind::Mix && !r.when && !r.every) {

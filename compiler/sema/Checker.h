@@ -36,6 +36,8 @@ class Checker {
                  bool tableBefore);
   void checkCondition(const ast::Condition& c, const char* context, bool perBlock);
   void checkEvent(const ast::EventDecl& e);
+  // E0380 at `at` when `ds` has no val split (shards may bring their own).
+  void requireValSplit(const ast::DatasetDecl& ds, const diag::SourceRange& at, const char* label);
   void checkTotal(const ast::Expr& e);
   const ast::Expr* lengthValue(const ast::Expr& written);
   void checkInterval(const ast::Interval& iv, const char* what);

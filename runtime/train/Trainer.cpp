@@ -562,7 +562,7 @@ bool Run::handleRejected(int64_t& s, const StepOutcome& o) {
     event(o.trigger, {{"action", "rollback"}, {"at_step", bad}, {"to_step", s}, {"checkpoint", *latest}});
     return true;
   }
-  // NaN with no `on nan` event (or `on nan: stop`): nothing after the last good state is saved.
+  // NaN or divergence with no `on nan` event: nothing after the last good state is saved.
   throw UserError(what + " at step " + std::to_string(s) + " (phase `" + timeline_.phases[phase_].name +
                   "`); the update was not applied and nothing was saved after it" +
                   (latest ? "; the last good checkpoint is `" + *latest + "`" : std::string()) +
