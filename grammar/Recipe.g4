@@ -50,12 +50,13 @@ ruleStmt  : action (WHEN condition)? (EVERY interval)? ;
 
 action
   : MIX (object | ident)                             # mixAction
-  | ORDER BY ident ident?                            # orderAction
+  | ORDER ident? BY ident ident?                     # orderAction      // order [sources] by ppl ascending
   | RECORD ident PER ident                           # recordAction
   | SUBNET object                                    # subnetAction
   | REWEIGHT call                                    # reweightAction
   | SET ident ASSIGN expr                            # setAction
-  | ident                                            # simpleAction   // focus, drop, review, stop, checkpoint
+  | call                                             # callAction     // remix(rate = 1.0)
+  | ident                                            # simpleAction   // focus, drop, review, fresh, stop, checkpoint
   ;
 
 trigger

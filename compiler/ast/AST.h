@@ -79,12 +79,13 @@ struct Interval {
 };
 
 struct Action {
-  enum class Kind { Mix, Order, Record, Subnet, Reweight, Set, Simple };
+  enum class Kind { Mix, Order, Record, Subnet, Reweight, Set, Call, Simple };
   Kind kind;
-  Ident keyword;               // the action word as written: mix, focus, dropp ...
-  ExprPtr value;               // mix: Object or Name; subnet: Object; reweight: Call; set: value
+  Ident keyword;               // the action word as written: mix, focus, dropp, remix ...
+  ExprPtr value;               // mix: Object or Name; subnet: Object; reweight, call: Call; set: value
   Ident target;                // order by <target>; record <target>; set <target>
   std::optional<Ident> modifier;  // order by ppl <ascending>; record ppl per <block>
+  std::optional<Ident> unit;      // order <sources> by ppl
   SourceRange range;
 };
 

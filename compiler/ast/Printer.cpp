@@ -61,7 +61,9 @@ class Dumper {
                           : (p.duration.kind == Duration::Kind::For ? "for " : "until ") + printExpr(*p.duration.quantity);
         line(d, "Phase " + p.name.name + " " + dur + " " + pos(it.range));
         for (const auto& r : p.rules) {
-          std::string s = "Rule " + r.action.keyword.name;
+          std::string s = "Rule";
+          if (r.action.kind != ast::Action::Kind::Call) s += " " + r.action.keyword.name;
+          if (r.action.unit) s += " " + r.action.unit->name;
           if (r.action.target.name.size()) s += " " + r.action.target.name;
           if (r.action.modifier) s += " " + r.action.modifier->name;
           if (r.action.value) s += " " + printExpr(*r.action.value);

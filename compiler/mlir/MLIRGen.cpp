@@ -4,6 +4,7 @@
 // in `model`/`tokenizer =`/`mix` it is a reference (@x), elsewhere a word ("fp32"). Numbers
 // are f64 everywhere at this stage; expand-presets and resolve-train give them their types.
 #include "compiler/mlir/MLIRGen.h"
+#include "runtime/plan/Methods.h"
 
 #include <map>
 #include <set>
@@ -27,12 +28,19 @@ const std::vector<std::string>& positionalNames(const std::string& callee) {
       {"wsd", {"warmup", "decay", "min_lr"}},
       {"gpt2_bpe", {"path"}},
       {"sentencepiece", {"path"}},
-      {"irdro", {"lambda", "pool"}},
-      {"rank", {"frac", "portion"}},
   };
   static const std::vector<std::string> none;
   auto it = table.find(callee);
-  return it == table.end() ? none : it->second;
+  if (it != table.end()) return it->second;
+  // A method's arguments (`irdro(1.0, 4)`, `remix(0.5)`): their order in Methods.h.
+  static const std::map<std::string, std::vector<std::string>> methods = [] {
+    std::map<std::string, std::vector<std::string>> m;
+    for (const auto& a : plan::methods::actions())
+      if (a.form == plan::methods::Form::kCall) m[a.method.empty() ? a.kind : a.method] = a.paramNames();
+    return m;
+  }();
+  auto mt = methods.find(callee);
+  return mt == methods.end() ? none : mt->second;
 }
 
 namespace {
@@ -353,6 +361,7 @@ class Generator {
         if (!weights && !mixture) error(a.value->range) << "`mix` needs a mixture or weights";
         break;
       case ast::Action::Kind::Order:
+        if (a.unit && a.unit->name != "blocks") params.set("unit", str(a.unit->name));
         params.set("by", str(a.target.name));
         params.set("direction", str(a.modifier ? a.modifier->name : "ascending"));
         break;
@@ -362,7 +371,7 @@ class Generator {
         break;
       case ast::Action::Kind::Subnet:
         // What is not sampled is kept whole: the plan states all three rates.
-        for (const char* part : {"layers", "heads", "mlp"}) params.set(part, f64(&ctx_, 1.0));
+        setDefaults(params, plan::methods::find("subnet"));
         for (const auto& f : a.value->fields) {
           const Expr& v = *f.value;
           // `heads: 50%`, or `heads: h` with `let h = 50%`: a percent is a percent everywhere.
@@ -372,19 +381,30 @@ class Generator {
         }
         break;
       case ast::Action::Kind::Reweight:
-        // The methods' defaults (methods.md), written out so the plan shows them.
+        // The methods' defaults (Methods.h), written out so the plan shows them.
         params.set("method", str(a.value->text));
-        if (a.value->text == "irdro") params.set("lambda", f64(&ctx_, 1.0));
-        if (a.value->text == "rank") {
-          params.set("frac", f64(&ctx_, 0.125));
-          params.set("portion", f64(&ctx_, 0));
-        }
+        setDefaults(params, plan::methods::find("reweight", a.value->text));
         for (NamedAttribute arg : arguments(*a.value)) params.set(arg.getName(), arg.getValue());
+        break;
+      case ast::Action::Kind::Call:
+        setDefaults(params, plan::methods::find(a.keyword.name));
+        for (size_t i = 0, positional = 0; i < a.value->fields.size(); ++i) {
+          const auto& f = a.value->fields[i];
+          const auto& names = positionalNames(a.value->text);
+          std::string name = f.name.name;
+          if (name.empty()) name = positional < names.size() ? names[positional++] : "_" + std::to_string(positional++);
+          // `window = 20%` is 0.2, as a subnet rate is.
+          const Expr& v = *f.value;
+          const Expr* r = v.kind == EK::Name && lets_.count(v.text) ? letValue(v.text) : &v;
+          bool pct = r && r->kind == EK::Quantity && r->unit == "percent";
+          params.set(name, pct ? Attribute(f64(&ctx_, r->number / 100)) : value(v));
+        }
         break;
       case ast::Action::Kind::Set:
         params.set(a.target.name, value(*a.value));
         break;
       case ast::Action::Kind::Simple:
+        setDefaults(params, plan::methods::find(a.keyword.name));  // a bare `remix`: its defaults
         break;
     }
     lengthConstants_.clear();
@@ -394,6 +414,13 @@ class Generator {
     auto op = builder_.create<RuleOp>(at, *kind, mixture, r.when ? condition(*r.when) : ConditionAttr(), every,
                                       params.empty() ? DictionaryAttr() : params.getDictionary(&ctx_));
     if (weights) lowerWeights(*weights, op.getWeights());
+  }
+
+  // The description's defaults (Methods.h), so the plan states every parameter.
+  void setDefaults(NamedAttrList& params, const plan::methods::Action* spec) {
+    if (!spec) return;
+    for (const auto& p : spec->params)
+      if (p.hasDefault()) params.set(p.name, f64(&ctx_, p.default_value));
   }
 
   std::vector<std::pair<std::string, Location>> lengthConstants_;  // constants a rule's interval named

@@ -8,9 +8,11 @@
 #include <map>
 
 #include "compiler/mlir/Dialect.h"
+#include "runtime/plan/Methods.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
 
 namespace recipec::ir {
 
@@ -377,77 +379,86 @@ LogicalResult RuleOp::verify() {
     return emitError() << "only a `mix` rule has mixture weights, not `" << word << "`";
   if (failed(verifyInterval(*this, getEveryAttr(), "a rule"))) return failure();
 
-  switch (kind) {
-    case ActionKind::Mix:
-      if (!hasWeights && !getMixture()) return emitError() << "`mix` needs a mixture or weights";
-      if (hasWeights && failed(verifyWeights(*this, getWeights(), "the mix")))
-        return failure();
-      break;
-    case ActionKind::Order:
-      if (!oneOf(paramWord("by"), {"ppl", "loss"}))
-        return emitError() << "`order by` ranks by ppl or loss, not " << q(paramWord("by"));
-      if (!oneOf(paramWord("direction"), {"ascending", "descending"}))
-        return emitError() << "order direction " << q(paramWord("direction")) << " (expected ascending or descending)";
-      break;
-    case ActionKind::Record:
-      if (!oneOf(paramWord("metric"), {"ppl", "loss"}))
-        return emitError() << "`record` keeps ppl or loss, not " << q(paramWord("metric"));
-      if (paramWord("per") != "block") return emitError() << "`record` is per block, not per " << q(paramWord("per"));
-      break;
-    case ActionKind::Focus:
-    case ActionKind::Drop:
-      if (!getWhen()) return emitError() << "`" << word << "` needs a condition that says which blocks";
-      if (!oneOf(getWhenAttr().getMetric(), {"ppl", "loss"}))
-        return emitError() << "`" << word << "` ranks blocks by ppl or loss, not " << q(getWhenAttr().getMetric());
-      break;
-    case ActionKind::Review:
-      if (getWhen()) return emitError() << "`review` returns to all blocks; it takes no condition";
-      break;
-    case ActionKind::Subnet: {
-      if (!params || params.empty()) return emitError() << "`subnet` needs at least one of layers, heads, mlp";
-      for (NamedAttribute p : params) {
-        if (!oneOf(p.getName(), {"layers", "heads", "mlp"}))
-          return emitError() << "unknown subnet field " << q(p.getName()) << " (expected layers, heads or mlp)";
-        if (isConst(p.getValue())) continue;
-        auto f = numberOf(p.getValue());
-        if (!f || *f <= 0 || *f > 1)
-          return emitError() << "subnet " << q(p.getName()) << " keeps " << valueText(p.getValue())
-                             << " (need a fraction in (0, 1])";
-      }
-      break;
+  namespace M = plan::methods;
+  auto inChoices = [](StringRef v, const M::Word& w) {
+    return llvm::any_of(w.choices, [&](const std::string& c) { return v == c; });
+  };
+  auto orList = [](const std::vector<std::string>& v) {  // "a, b or c"
+    std::string out;
+    for (size_t i = 0; i < v.size(); ++i) out += (i == 0 ? "" : i + 1 == v.size() ? " or " : ", ") + v[i];
+    return out;
+  };
+  auto choices = [&](const M::Word& w) { return orList(w.choices); };
+  const M::Action* spec = M::find(word, kind == ActionKind::Reweight ? paramWord("method").str() : "");
+  if (kind == ActionKind::Reweight && !spec)
+    return emitError() << "unknown reweighting method " << q(paramWord("method")) << " (expected "
+                       << orList(M::methodsOf("reweight")) << ")";
+  if (!spec) return emitError() << "action `" << word << "` has no description";
+  if (spec->condition == M::Condition::kSelectsBlocks) {
+    if (!getWhen()) return emitError() << "`" << word << "` needs a condition that says which blocks";
+    if (!oneOf(getWhenAttr().getMetric(), {"ppl", "loss"}))
+      return emitError() << "`" << word << "` ranks blocks by ppl or loss, not " << q(getWhenAttr().getMetric());
+  }
+  if (spec->condition == M::Condition::kNone && getWhen()) {
+    if (kind == ActionKind::Review) return emitError() << "`review` returns to all blocks; it takes no condition";
+    return emitError() << "`" << word << "` takes no condition";
+  }
+  if (!spec->repeats && getEvery()) return emitError() << "`" << word << "` acts once, when its phase starts; it takes no `every`";
+  // Word parameters (`order by ppl ascending`, `record ppl per block`).
+  for (const auto& w : spec->words) {
+    StringRef v = paramWord(w.name);
+    if (v.empty() && w.name == "unit") continue;  // blocks, the default
+    if (!inChoices(v, w)) {
+      if (kind == ActionKind::Order && w.name == "by") return emitError() << "`order by` ranks by ppl or loss, not " << q(v);
+      if (kind == ActionKind::Order && w.name == "direction")
+        return emitError() << "order direction " << q(v) << " (expected ascending or descending)";
+      if (kind == ActionKind::Record && w.name == "per") return emitError() << "`record` is per block, not per " << q(v);
+      if (kind == ActionKind::Record) return emitError() << "`record` keeps ppl or loss, not " << q(v);
+      return emitError() << "`" << word << "` " << w.name << " " << q(v) << " (expected " << choices(w) << ")";
     }
-    case ActionKind::Reweight: {
-      StringRef method = paramWord("method");
-      if (!oneOf(method, {"irdro", "rank"}))
-        return emitError() << "unknown reweighting method " << q(method) << " (expected irdro or rank)";
-      for (NamedAttribute p : params) {
-        if (p.getName() == "method" || isConst(p.getValue())) continue;
-        auto n = numberOf(p.getValue());
-        StringRef k = p.getName();
-        bool known = method == "irdro" ? oneOf(k, {"lambda", "pool"}) : oneOf(k, {"frac", "portion"});
-        if (!known) return emitError() << "unknown argument " << q(k) << " of `" << method << "`";
-        if (!n) return emitError() << "`" << k << "` must be a number";
-        if (k == "lambda" && *n <= 0) return emitError() << "`lambda` is " << formatNumber(*n) << " (need > 0)";
-        if (k == "frac" && (*n <= 0 || *n > 1)) return emitError() << "`frac` is " << formatNumber(*n) << " (need 0 < frac <= 1)";
-        if ((k == "portion" || k == "pool") && (*n < 0 || *n != std::floor(*n)))
-          return emitError() << "`" << k << "` is " << formatNumber(*n) << " (need a whole number >= 0)";
+  }
+  // Numeric parameters: every one named by the description and in its range.
+  switch (spec->form) {
+    case M::Form::kSpecial:
+      if (kind == ActionKind::Mix) {
+        if (!hasWeights && !getMixture()) return emitError() << "`mix` needs a mixture or weights";
+        if (hasWeights && failed(verifyWeights(*this, getWeights(), "the mix"))) return failure();
       }
-      break;
-    }
-    case ActionKind::Set: {
+      return success();
+    case M::Form::kWord:
+      if (params && !params.empty()) return emitError() << "`" << word << "` takes no parameters";
+      return success();
+    case M::Form::kSet:
       if (!params || params.size() != 1) return emitError() << "`set` changes exactly one setting";
-      NamedAttribute p = *params.begin();
-      if (!oneOf(p.getName(), {"lr", "weight_decay", "grad_clip"}))
-        return emitError() << "`set` cannot change " << q(p.getName()) << " (expected lr, weight_decay or grad_clip)";
-      if (!isConst(p.getValue())) {
-        auto n = numberOf(p.getValue());
-        if (!n || *n < 0) return emitError() << "`set " << p.getName().str() << "` to " << valueText(p.getValue()) << " (need a number >= 0)";
-      }
       break;
+    case M::Form::kObject:
+      if (!params || params.empty())
+        return emitError() << "`" << word << "` needs at least one of " << llvm::join(spec->paramNames(), ", ");
+      break;
+    case M::Form::kCall:
+      break;
+  }
+  for (NamedAttribute p : params ? params.getValue() : ArrayRef<NamedAttribute>()) {
+    if (p.getName() == "method") continue;
+    const M::Param* ps = spec->param(p.getName().str());
+    if (!ps) {
+      if (kind == ActionKind::Set)
+        return emitError() << "`set` cannot change " << q(p.getName()) << " (expected " << orList(spec->paramNames()) << ")";
+      if (kind == ActionKind::Subnet)
+        return emitError() << "unknown subnet field " << q(p.getName()) << " (expected " << orList(spec->paramNames()) << ")";
+      return emitError() << "unknown argument " << q(p.getName()) << " of `" << spec->spelled() << "`";
     }
-    case ActionKind::Stop:
-    case ActionKind::Checkpoint:
-      break;
+    if (isConst(p.getValue())) continue;
+    auto n = numberOf(p.getValue());
+    if (!n) return emitError() << "`" << p.getName().str() << "` must be a number";
+    if (!ps->inRange(*n)) {
+      if (kind == ActionKind::Subnet)
+        return emitError() << "subnet " << q(p.getName()) << " keeps " << valueText(p.getValue()) << " "
+                           << ps->rangeText(/*as_fraction=*/true);
+      if (kind == ActionKind::Set)
+        return emitError() << "`set " << p.getName().str() << "` to " << valueText(p.getValue()) << " " << ps->rangeText();
+      return emitError() << "`" << p.getName().str() << "` is " << formatNumber(*n) << " " << ps->rangeText(true);
+    }
   }
   return success();
 }

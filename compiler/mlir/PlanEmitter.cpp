@@ -263,7 +263,11 @@ class Emitter {
           return s ? s.str() : std::string();
         };
         switch (r.getAction()) {
-          case ActionKind::Order: a.method = word("by"); a.direction = word("direction"); break;
+          case ActionKind::Order:
+            a.method = word("by");
+            a.direction = word("direction");
+            a.granularity = word("unit");  // "" = blocks
+            break;
           case ActionKind::Record: a.metric = word("metric"); a.granularity = word("per"); break;
           case ActionKind::Reweight: a.method = word("method"); break;
           default: break;

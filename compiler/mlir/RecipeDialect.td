@@ -151,7 +151,9 @@ def Recipe_ActionKind : I32EnumAttr<"ActionKind", "what a rule does", [
     I32EnumAttrCase<"Reweight", 7, "reweight">,
     I32EnumAttrCase<"Set", 8, "set">,
     I32EnumAttrCase<"Stop", 9, "stop">,
-    I32EnumAttrCase<"Checkpoint", 10, "checkpoint">]> {
+    I32EnumAttrCase<"Checkpoint", 10, "checkpoint">,
+    I32EnumAttrCase<"Fresh", 11, "fresh">,
+    I32EnumAttrCase<"Remix", 12, "remix">]> {
   let cppNamespace = "::recipec::ir";
 }
 

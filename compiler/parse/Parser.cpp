@@ -380,8 +380,12 @@ class Builder {
       }
     } else if (auto* c = dynamic_cast<P::OrderActionContext*>(a)) {
       act.kind = ast::Action::Kind::Order;
-      act.target = ident(c->ident(0));
-      if (c->ident().size() > 1) act.modifier = ident(c->ident(1));
+      // `order [unit] by target [direction]`: the idents before BY are the unit.
+      std::vector<P::IdentContext*> before, after;
+      for (auto* id : c->ident()) (id->getStart()->getTokenIndex() < c->BY()->getSymbol()->getTokenIndex() ? before : after).push_back(id);
+      if (!before.empty()) act.unit = ident(before[0]);
+      act.target = ident(after.at(0));
+      if (after.size() > 1) act.modifier = ident(after[1]);
     } else if (auto* c = dynamic_cast<P::RecordActionContext*>(a)) {
       act.kind = ast::Action::Kind::Record;
       act.target = ident(c->ident(0));
@@ -392,6 +396,10 @@ class Builder {
     } else if (auto* c = dynamic_cast<P::ReweightActionContext*>(a)) {
       act.kind = ast::Action::Kind::Reweight;
       act.value = call(c->call());
+    } else if (auto* c = dynamic_cast<P::CallActionContext*>(a)) {
+      act.kind = ast::Action::Kind::Call;
+      act.value = call(c->call());
+      act.keyword = {act.value->text, act.value->calleeRange};
     } else if (auto* c = dynamic_cast<P::SetActionContext*>(a)) {
       act.kind = ast::Action::Kind::Set;
       act.target = ident(c->ident());

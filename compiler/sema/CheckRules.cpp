@@ -5,6 +5,7 @@
 
 #include "compiler/ast/Printer.h"
 #include "compiler/sema/Checker.h"
+#include "runtime/plan/Methods.h"
 
 namespace recipec::sema {
 
@@ -14,8 +15,7 @@ using K = ast::Expr::Kind;
 namespace {
 const std::vector<std::string> kTrainKeys{"model", "seq_len", "batch", "micro_batch", "optimizer",
                                           "schedule", "precision", "seed", "grad_clip", "init", "total"};
-const std::vector<std::string> kActions{"mix", "order", "record", "subnet", "reweight", "set",
-                                        "focus", "drop", "review", "stop", "checkpoint"};
+const std::vector<std::string> kActions = plan::methods::kinds();
 const std::vector<std::string> kMetrics{"loss", "ppl", "val.ppl", "grad_norm", "step", "tokens"};
 
 bool isWhole(double v) { return v == std::floor(v); }
@@ -379,7 +379,44 @@ void Checker::checkCondition(const ast::Condition& c, const char* context, bool 
   }
 }
 
+// A method's numeric argument or field against its description (Methods.h): a number, or
+// a percentage where the description allows one, within range.
+void Checker::checkMethodValue(const plan::methods::Param& p, const Expr* written, const std::string& what) {
+  const Expr* v = resolve(written);
+  if (!v) return;
+  if (p.percent && v->kind == K::Quantity && v->unit != "percent") {
+    d_.error("E0301", what + " is a fraction or a percentage, not " + ast::printExpr(*v), v->range);
+    return;
+  }
+  std::optional<double> n;
+  if (p.percent && v->kind == K::Quantity) n = v->number / 100;
+  else n = number(written, "`" + p.name + "`");
+  if (n && !p.inRange(*n))
+    d_.error("E0312", what + (p.percent ? " keeps " + ast::printExpr(*v) : " is " + fmtNumber(*n)) + " " + p.rangeText(),
+             v->range);
+}
+
+// `irdro(lambda = 1, pool = 4)`, `remix(0.5)`: names or positions against the description.
+void Checker::checkMethodCall(const plan::methods::Action& spec, const Expr& c) {
+  const auto names = spec.paramNames();
+  checkFields(c, names, "argument of `" + c.text + "`");
+  for (size_t i = 0; i < c.fields.size(); ++i) {
+    const auto& f = c.fields[i];
+    const plan::methods::Param* p = f.name.name.empty() ? (i < spec.params.size() ? &spec.params[i] : nullptr)
+                                                        : spec.param(f.name.name);
+    if (!p && f.name.name.empty()) {
+      d_.error("E0204", "`" + c.text + "` takes " + std::to_string(spec.params.size()) + " argument" +
+                            (spec.params.size() == 1 ? "" : "s") + ", given " + std::to_string(c.fields.size()),
+               f.value->range, "one too many")
+          .help = "write `" + spec.example + "`";
+      continue;
+    }
+    if (p) checkMethodValue(*p, f.value.get(), "`" + p->name + "`");
+  }
+}
+
 void Checker::checkRule(const ast::PhaseDecl& phase, const ast::Rule& r, bool& recordsTable, bool tableBefore) {
+  namespace M = plan::methods;
   const ast::Action& a = r.action;
   const std::string& kw = a.keyword.name;
   auto needTable = [&] {
@@ -388,6 +425,11 @@ void Checker::checkRule(const ast::PhaseDecl& phase, const ast::Rule& r, bool& r
                                     "` records one", a.keyword.range, "nothing to rank yet");
     d.help = "add `record ppl per block` to an earlier phase (LFR's learn phase)";
   };
+  auto oneOf = [&](const ast::Ident& id, const M::Word& w, const char* what, const char* code) {
+    if (std::find(w.choices.begin(), w.choices.end(), id.name) == w.choices.end())
+      unknown(what, id.name, id.range, w.choices, code);
+  };
+  const M::Action* spec = M::find(kw);
   switch (a.kind) {
     case ast::Action::Kind::Mix: {
       const Expr* v = resolve(a.value.get());
@@ -403,92 +445,85 @@ void Checker::checkRule(const ast::PhaseDecl& phase, const ast::Rule& r, bool& r
       break;
     }
     case ast::Action::Kind::Order:
-      if (a.target.name != "ppl" && a.target.name != "loss")
-        unknown("ordering metric", a.target.name, a.target.range, {"ppl", "loss"}, "E0203");
-      if (a.modifier && a.modifier->name != "ascending" && a.modifier->name != "descending")
-        unknown("order", a.modifier->name, a.modifier->range, {"ascending", "descending"}, "E0206");
-      needTable();
+      if (a.unit) oneOf(*a.unit, *spec->word("unit"), "order unit", "E0206");
+      oneOf(a.target, *spec->word("by"), "ordering metric", "E0203");
+      if (a.modifier) oneOf(*a.modifier, *spec->word("direction"), "order", "E0206");
       break;
     case ast::Action::Kind::Record:
-      if (a.target.name != "ppl" && a.target.name != "loss")
-        unknown("recorded metric", a.target.name, a.target.range, {"ppl", "loss"}, "E0203");
-      if (a.modifier && a.modifier->name != "block")
-        unknown("granularity", a.modifier->name, a.modifier->range, {"block"}, "E0206");
+      oneOf(a.target, *spec->word("metric"), "recorded metric", "E0203");
+      if (a.modifier) oneOf(*a.modifier, *spec->word("per"), "granularity", "E0206");
       recordsTable = true;
       break;
-    case ast::Action::Kind::Subnet: {
-      checkFields(*a.value, {"layers", "heads", "mlp"}, "subnet field");
-      for (const auto& f : a.value->fields) {
-        const Expr* v = resolve(f.value.get());
-        if (!v) continue;
-        double frac = v->kind == K::Quantity && v->unit == "percent" ? v->number / 100
-                      : v->kind == K::Number ? v->number : -1;
-        if (v->kind == K::Quantity && v->unit != "percent") {
-          d_.error("E0301", "a subnet rate is a fraction or a percentage, not " + ast::printExpr(*v), v->range);
-        } else if (v->kind != K::Quantity && v->kind != K::Number) {
-          number(f.value.get(), "subnet `" + f.name.name + "`");
-        } else if (frac <= 0 || frac > 1) {
-          d_.error("E0312", "subnet `" + f.name.name + "` keeps " + ast::printExpr(*v) + " (need more than 0% and at most 100%)",
-                   v->range);
-        }
-      }
+    case ast::Action::Kind::Subnet:
+      checkFields(*a.value, spec->paramNames(), "subnet field");
+      for (const auto& f : a.value->fields)
+        if (const auto* p = spec->param(f.name.name)) checkMethodValue(*p, f.value.get(), "subnet `" + p->name + "`");
       break;
-    }
     case ast::Action::Kind::Reweight: {
       const Expr& c = *a.value;
-      if (c.text != "irdro" && c.text != "rank") {
-        unknown("reweighting method", c.text, c.calleeRange, {"irdro", "rank"}, "E0205");
+      spec = M::find("reweight", c.text);
+      if (!spec) {
+        unknown("reweighting method", c.text, c.calleeRange, M::methodsOf("reweight"), "E0205");
         break;
       }
-      checkFields(c, c.text == "irdro" ? std::vector<std::string>{"lambda", "pool"}
-                                       : std::vector<std::string>{"frac", "portion"},
-                  "argument of `" + c.text + "`");
-      for (const auto& f : c.fields) {
-        auto n = number(f.value.get(), "`" + f.name.name + "`");
-        if (!n) continue;
-        bool bad = f.name.name == "lambda" ? *n <= 0
-                   : f.name.name == "frac" ? (*n <= 0 || *n > 1)
-                   : (*n < 0 || !isWhole(*n));
-        if (bad)
-          d_.error("E0312", "`" + f.name.name + "` is " + fmtNumber(*n) +
-                                (f.name.name == "lambda" ? " (need > 0)" : f.name.name == "frac" ? " (need 0 < frac <= 1)"
-                                                                                                  : " (need a whole number >= 0)"),
-                   f.value->range);
-      }
+      checkMethodCall(*spec, c);
       break;
     }
     case ast::Action::Kind::Set: {
-      static const std::vector<std::string> settable{"lr", "weight_decay", "grad_clip"};
-      if (std::find(settable.begin(), settable.end(), a.target.name) == settable.end())
-        unknown("setting for `set`", a.target.name, a.target.range, settable, "E0204");
-      else if (auto n = number(a.value.get(), "`" + a.target.name + "`"); n && *n < 0)
-        d_.error("E0312", "`" + a.target.name + "` is " + fmtNumber(*n) + " (need >= 0)", a.value->range);
+      const auto settable = spec->paramNames();
+      if (const auto* p = spec->param(a.target.name)) checkMethodValue(*p, a.value.get(), "`" + p->name + "`");
+      else unknown("setting for `set`", a.target.name, a.target.range, settable, "E0204");
       break;
     }
-    case ast::Action::Kind::Simple:
-      if (std::find(kActions.begin(), kActions.end(), kw) == kActions.end()) {
-        unknown("action", kw, a.keyword.range, kActions, "E0202");
+    case ast::Action::Kind::Call:
+      if (!spec || spec->form != M::Form::kCall || !spec->method.empty()) {
+        std::vector<std::string> calls;
+        for (const auto& m : M::actions())
+          if (m.form == M::Form::kCall && m.method.empty()) calls.push_back(m.kind);
+        if (spec) {
+          d_.error("E0100", "`" + kw + "` is not written with arguments", a.keyword.range)
+              .help = "write `" + spec->example + "`";
+        } else {
+          unknown("action", kw, a.keyword.range, calls, "E0202");
+        }
         return;
       }
-      if (kw == "focus" || kw == "drop") {
-        if (!r.when) {
-          auto& d = d_.error("E0341", "`" + kw + "` needs a condition that says which blocks", a.keyword.range,
-                             "keep which blocks?");
-          d.help = "write `" + kw + " when ppl > p50`";
-        }
-        needTable();
-      } else if (kw == "review" && r.when) {
-        d_.error("E0340", "`review` returns to all blocks; it takes no condition", r.when->range)
-            .help = "remove the `when` part; use `every` to review periodically";
+      checkMethodCall(*spec, *a.value);
+      break;
+    case ast::Action::Kind::Simple:
+      if (!spec) {
+        unknown("action", kw, a.keyword.range, M::kinds(), "E0202");
         return;
-      } else if (kw != "stop" && kw != "checkpoint" && kw != "review") {
+      }
+      if (spec->form != M::Form::kWord && !(spec->form == M::Form::kCall && spec->method.empty())) {
         auto& d = d_.error("E0380", "`" + kw + "` needs a value", a.keyword.range);
-        d.help = kw == "mix" ? "write `mix base` or `mix { web: 0.8, code: 0.2 }`" : "see docs/language.md";
+        d.help = kw == "mix" ? "write `mix base` or `mix { web: 0.8, code: 0.2 }`" : "write `" + spec->example + "`";
+        return;
+      }
+      if (spec->condition == M::Condition::kSelectsBlocks && !r.when) {
+        auto& d = d_.error("E0341", "`" + kw + "` needs a condition that says which blocks", a.keyword.range,
+                           "keep which blocks?");
+        d.help = "write `" + kw + " when ppl > p50`";
       }
       break;
   }
+  if (!spec) return;
+  if (spec->table == M::TableUse::kNeeds) needTable();
+  if (r.when && spec->condition == M::Condition::kNone) {
+    auto& d = d_.error("E0340", kw == "review" ? "`review` returns to all blocks; it takes no condition"
+                                               : "`" + kw + "` takes no condition",
+                       r.when->range);
+    d.help = spec->repeats ? "remove the `when` part; use `every` to " + kw + " periodically"
+                           : "remove the `when` part: `" + kw + "` acts once, when its phase starts";
+    return;
+  }
+  if (r.every && !spec->repeats) {
+    d_.error("E0340", "`" + kw + "` acts once, when its phase starts; it takes no `every`", r.every->range)
+        .help = "remove the `every` part";
+    return;
+  }
   if (r.when) {
-    bool perBlock = a.kind == ast::Action::Kind::Simple && (kw == "focus" || kw == "drop");
+    bool perBlock = spec->condition == M::Condition::kSelectsBlocks;
     if (perBlock && r.when->metric.name != "ppl" && r.when->metric.name != "loss") {
       d_.error("E0340", "`" + kw + "` ranks blocks by `ppl` or `loss`, not `" + r.when->metric.name + "`",
                r.when->metric.range);

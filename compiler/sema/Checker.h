@@ -11,6 +11,7 @@
 #include <string>
 
 #include "compiler/sema/Check.h"
+#include "runtime/plan/Methods.h"
 
 namespace recipec::sema {
 
@@ -32,6 +33,8 @@ class Checker {
   void checkCheckpoint(const ast::CheckpointDecl& c);
   // Phases, rules, events (CheckRules.cpp)
   void checkPhases();
+  void checkMethodValue(const plan::methods::Param& p, const ast::Expr* written, const std::string& what);
+  void checkMethodCall(const plan::methods::Action& spec, const ast::Expr& call);
   void checkRule(const ast::PhaseDecl& phase, const ast::Rule& r, bool& recordsTable,
                  bool tableBefore);
   void checkCondition(const ast::Condition& c, const char* context, bool perBlock);

@@ -320,7 +320,7 @@ std::string MixtureSampler::saveState() const {
   auto& arr = j["datasets"] = nlohmann::json::array();
   for (const auto& s : ds_) {
     nlohmann::json d = {{"name", s.name}, {"num_blocks", s.n}, {"pass", s.epoch}, {"cursor", s.cursor},
-                        {"draws", s.draws}, {"no_reuse", s.no_reuse},
+                        {"draws", s.draws}, {"no_reuse", s.no_reuse}, {"consumed_count", s.consumed_count},
                         {"consumed", bitsToBase64(s.consumed, s.n)}};
     if (s.restricted) {
       std::vector<uint64_t> bits(size_t((s.n + 63) / 64), 0);

@@ -2,7 +2,7 @@
 //
 // Contract: datasets are numbered in plan order (the dataset ids in batches and in the
 // block table). `select` hands over the policies' Selection (mixture with its ramp,
-// allowed blocks, visiting order); it takes effect from the next batch. `next(step)`
+// allowed blocks, visiting order, fresh blocks only); it takes effect from the next batch. `next(step)`
 // returns the batch of optimizer step `step`: batch_seqs blocks, each seq_len + 1 tokens.
 // `state()` describes the sampler after the last batch `next` returned (never a
 // prefetched one), so a checkpoint resumes on exactly the following batch. `valBlocks`
@@ -35,6 +35,10 @@ class DataFeed {
   virtual void select(const Selection& selection) = 0;
   virtual TrainBatch next(int64_t step) = 0;
   virtual at::Tensor valBatch(size_t dataset, int64_t first, int64_t count) = 0;  // (count, T+1) int64
+  // Training blocks by id, for a scoring pass (not drawn: the sampler does not see them).
+  virtual at::Tensor trainBlocksById(size_t dataset, const std::vector<int64_t>& ids) = 0;  // (n, T+1) int64
+  // Per dataset: (blocks drawn, distinct blocks drawn) since the run began.
+  virtual std::vector<std::pair<int64_t, int64_t>> usage() const = 0;
   virtual nlohmann::json state() const = 0;
   virtual void loadState(const nlohmann::json& state) = 0;
 };

@@ -46,8 +46,10 @@ class PlanFeed : public DataFeed {
       if (a != allowed_[d]) allowed_changed.push_back(d);
       if (o != order_[d]) order_changed.push_back(d);
     }
-    if (!mix_changed && allowed_changed.empty() && order_changed.empty()) return;
+    const bool fresh_changed = sel.fresh != fresh_;
+    if (!mix_changed && allowed_changed.empty() && order_changed.empty() && !fresh_changed) return;
     loader_->reconfigure([&](data::MixtureSampler& s) {
+      if (fresh_changed) s.setNoReuse(sel.fresh);
       if (mix_changed) s.setMixture(sel.mixture, (sel.ramp_end - sel.ramp_start) * batch_seqs_);
       for (size_t d : allowed_changed) {
         if (sel.allowed[d]) s.setAllowed(int(d), *sel.allowed[d]);
@@ -59,6 +61,7 @@ class PlanFeed : public DataFeed {
         else s.clearOrder(int(d));
       }
     });
+    fresh_ = sel.fresh;
     mixture_ = sel.mixture;
     mixture_set_ = true;
     ramp_start_ = sel.ramp_start;
@@ -84,6 +87,20 @@ class PlanFeed : public DataFeed {
     return buf.to(at::kLong);
   }
 
+  at::Tensor trainBlocksById(size_t d, const std::vector<int64_t>& ids) override {
+    auto buf = at::empty({int64_t(ids.size()), seq_len_ + 1}, at::kInt);
+    for (size_t i = 0; i < ids.size(); ++i)
+      train_.at(d)->copyBlock(ids[i], buf.data_ptr<int32_t>() + int64_t(i) * (seq_len_ + 1));
+    return buf.to(at::kLong);
+  }
+
+  std::vector<std::pair<int64_t, int64_t>> usage() const override {
+    const auto j = nlohmann::json::parse(loader_->state());
+    std::vector<std::pair<int64_t, int64_t>> out;
+    for (const auto& d : j.at("datasets")) out.emplace_back(d.at("draws").get<int64_t>(), d.at("consumed_count").get<int64_t>());
+    return out;
+  }
+
   nlohmann::json state() const override { return nlohmann::json::parse(loader_->state()); }
 
   void loadState(const nlohmann::json& state) override {
@@ -105,7 +122,7 @@ class PlanFeed : public DataFeed {
   std::vector<std::shared_ptr<const data::BlockStore>> train_, val_;
   std::unique_ptr<data::Loader> loader_;
   // What the sampler was last given, to forward only changes.
-  bool mixture_set_ = false;
+  bool mixture_set_ = false, fresh_ = false;
   std::vector<plan::MixEntry> mixture_;
   int64_t ramp_start_ = 0, ramp_end_ = 0;
   std::vector<std::optional<std::vector<int64_t>>> allowed_, order_;

@@ -1,6 +1,8 @@
 // Policy.cpp — BlockTable, the registry, and the shared bits of Policy.
 #include "runtime/train/Policy.h"
 
+#include <algorithm>
+#include <cmath>
 #include <sstream>
 
 namespace recipec::train {
@@ -50,9 +52,11 @@ void PolicyContext::rebuildAllowed() {
 std::string Policy::describe() const {
   std::ostringstream os;
   os << rule_.action.kind;
-  if (!rule_.action.method.empty()) os << " " << rule_.action.method;
+  const bool order = rule_.action.kind == "order";
+  if (order && rule_.action.granularity == "sources") os << " sources";
+  if (!rule_.action.method.empty()) os << (order ? " by " : " ") << rule_.action.method;
   if (!rule_.action.metric.empty()) os << " " << rule_.action.metric;
-  if (!rule_.action.granularity.empty()) os << " per " << rule_.action.granularity;
+  if (!order && !rule_.action.granularity.empty()) os << " per " << rule_.action.granularity;
   if (!rule_.action.mixture_name.empty()) {
     os << " " << rule_.action.mixture_name;
   } else if (!rule_.action.mixture.empty()) {
@@ -76,6 +80,127 @@ std::string Policy::describe() const {
   if (rule_.every) os << " every " << rule_.every->steps << " steps";
   if (!rule_.source.empty()) os << " (" << rule_.source << ")";
   return os.str();
+}
+
+const plan::methods::Action& Policy::spec() const {
+  const auto* a = plan::methods::find(rule_.action.kind, rule_.action.method);
+  if (!a) {
+    std::string known;
+    for (const auto& m : plan::methods::methodsOf(rule_.action.kind)) known += (known.empty() ? "" : " or ") + m;
+    if (!known.empty())
+      fail("unknown " + rule_.action.kind + " method `" + rule_.action.method + "` (expected " + known + ")");
+    fail("no method `" + rule_.action.kind + "`");
+  }
+  return *a;
+}
+
+void Policy::fail(const std::string& what) const { throw plan::PlanError("rule " + rule_.source + ": " + what); }
+
+void Policy::checkParamNames() const {
+  const auto& a = spec();
+  for (const auto& [k, v] : rule_.action.params)
+    if (!a.param(k)) fail("`" + a.spelled() + "` has no parameter `" + k + "`");
+}
+
+double Policy::param(const std::string& name) const {
+  const auto& a = spec();
+  const auto* p = a.param(name);
+  if (!p) fail("`" + a.spelled() + "` has no parameter `" + name + "`");
+  auto it = rule_.action.params.find(name);
+  if (it == rule_.action.params.end()) {
+    // A plan written before the parameter existed: the description's default is what the
+    // compiler would write now.
+    if (p->hasDefault()) return p->default_value;
+    fail("`" + a.spelled() + "` needs parameter `" + name + "`");
+  }
+  if (!p->inRange(it->second)) {
+    std::ostringstream v;
+    v << it->second;
+    fail("`" + name + "` is " + v.str() + " " + p->rangeText());
+  }
+  return it->second;
+}
+
+void SourceMeter::init(size_t datasets, const at::Device& device) {
+  const auto opts = at::TensorOptions().dtype(at::kDouble).device(device);
+  sum_ = at::zeros({int64_t(datasets), kBuckets}, opts);
+  count_ = at::zeros_like(sum_);
+  prev_sum_ = at::zeros_like(sum_);
+  prev_count_ = at::zeros_like(sum_);
+}
+
+void SourceMeter::startPhase(int64_t start, int64_t end) {
+  if (!enabled()) return;
+  start_ = start;
+  end_ = end;
+  sum_.zero_();
+  count_.zero_();
+}
+
+void SourceMeter::add(int64_t step, const at::Tensor& losses, const at::Tensor& dataset_ids) {
+  if (!enabled() || end_ <= start_) return;
+  const int64_t b = std::clamp<int64_t>((step - start_) * kBuckets / (end_ - start_), 0, kBuckets - 1);
+  const auto idx = dataset_ids * kBuckets + b;
+  sum_.view({-1}).index_add_(0, idx, losses.detach().to(at::kDouble));
+  count_.view({-1}).index_add_(0, idx, at::ones_like(losses, losses.options().dtype(at::kDouble)));
+}
+
+void SourceMeter::endPhase() {
+  if (!enabled()) return;
+  prev_sum_.copy_(sum_);
+  prev_count_.copy_(count_);
+  has_prev_ = true;
+}
+
+std::vector<SourceMeter::Change> SourceMeter::previousChange(double window) const {
+  const int64_t w = std::clamp<int64_t>(std::llround(window * double(kBuckets)), 1, kBuckets / 2);
+  const auto s = prev_sum_.to(at::kCPU), c = prev_count_.to(at::kCPU);
+  std::vector<Change> out(size_t(s.size(0)));
+  for (int64_t d = 0; d < s.size(0); ++d) {
+    auto& o = out[size_t(d)];
+    const double s0 = s[d].narrow(0, 0, w).sum().item<double>(), c0 = c[d].narrow(0, 0, w).sum().item<double>();
+    const double s1 = s[d].narrow(0, kBuckets - w, w).sum().item<double>();
+    const double c1 = c[d].narrow(0, kBuckets - w, w).sum().item<double>();
+    o.start_samples = int64_t(c0);
+    o.end_samples = int64_t(c1);
+    if (c0 > 0) o.start_loss = s0 / c0;
+    if (c1 > 0) o.end_loss = s1 / c1;
+  }
+  return out;
+}
+
+nlohmann::json SourceMeter::state() const {
+  if (!enabled()) return nullptr;
+  auto vec = [](const at::Tensor& t) {
+    const auto c = t.to(at::kCPU).contiguous();
+    return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
+  };
+  return {{"start", start_}, {"end", end_}, {"has_previous", has_prev_}, {"sum", vec(sum_)}, {"count", vec(count_)},
+          {"previous_sum", vec(prev_sum_)}, {"previous_count", vec(prev_count_)}};
+}
+
+void SourceMeter::loadState(const nlohmann::json& j) {
+  if (!enabled() || j.is_null()) return;
+  start_ = j.at("start").get<int64_t>();
+  end_ = j.at("end").get<int64_t>();
+  has_prev_ = j.at("has_previous").get<bool>();
+  auto load = [&](at::Tensor& t, const char* key) {
+    const auto v = j.at(key).get<std::vector<double>>();
+    if (int64_t(v.size()) != t.numel()) throw std::runtime_error(std::string("`sources.") + key + "` has the wrong size");
+    t.copy_(at::tensor(v, at::kDouble).view(t.sizes()));
+  };
+  load(sum_, "sum");
+  load(count_, "count");
+  load(prev_sum_, "previous_sum");
+  load(prev_count_, "previous_count");
+}
+
+void registerBuiltinPolicies(PolicyRegistry& r) {
+  methods::registerLfr(r);
+  methods::registerEst(r);
+  methods::registerIrDro(r);
+  methods::registerContinual(r);
+  methods::registerControl(r);
 }
 
 PolicyRegistry& PolicyRegistry::instance() {

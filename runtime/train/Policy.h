@@ -4,9 +4,13 @@
 // Policy, made by the registry from its plan Action.kind. The trainer calls, in order:
 //   fire(ctx)                 at a step boundary where the rule triggers (Rules.h says when)
 //   beforeStep(ctx, step)     before the step's first forward (EST: choose the subnetwork)
-//   lossWeights(l)            per-sample losses -> weights of the step loss (IR-DRO, rank)
+//   atBoundary(ctx, step)     at every step boundary of the phase, after the rules fired
+//   lossWeights(ctx, l)       per-sample losses of a pool of pool() micro-batches -> weights
+//                             of their loss (IR-DRO, rank)
 //   afterForward(ctx, mb)     per-sample losses of each micro-batch (LFR: record per block)
 //   endPhase(ctx)             when the phase ends (undo what only the phase should see)
+// A policy reads its parameters through param(), which checks them against the method's
+// description (runtime/plan/Methods.h); the plan holds every one, defaults included.
 // Policies talk to the run only through PolicyContext: the batch Selection (mixture,
 // allowed blocks, order) that the trainer hands to the sampler, the shared BlockTable
 // (LFR's per-block losses), the optimizer knobs `set` may change, and the stop / checkpoint
@@ -26,6 +30,7 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/models/Model.h"
+#include "runtime/plan/Methods.h"
 #include "runtime/plan/Plan.h"
 
 namespace recipec::train {
@@ -71,7 +76,36 @@ struct Selection {
   std::vector<std::optional<std::vector<int64_t>>> allowed;
   // Per dataset: a fixed visiting order (curriculum), nullopt = random.
   std::vector<std::optional<std::vector<int64_t>>> order;
+  // `fresh`: only blocks never drawn before (the sampler records every draw for the run).
+  bool fresh = false;
   bool changed = true;
+};
+
+// Each source's training loss over the current phase and the previous one, in kBuckets
+// equal slices of the phase's steps, on the device (an index_add per step, no sync).
+// `remix` compares the first and last slices of the previous phase.
+class SourceMeter {
+ public:
+  static constexpr int64_t kBuckets = 100;
+  struct Change {
+    double start_loss = NAN, end_loss = NAN;  // mean loss of the first / last window
+    int64_t start_samples = 0, end_samples = 0;
+  };
+  void init(size_t datasets, const at::Device& device);
+  bool enabled() const { return sum_.defined(); }
+  void startPhase(int64_t start, int64_t end);
+  void add(int64_t step, const at::Tensor& losses, const at::Tensor& dataset_ids);  // (b), (b)
+  void endPhase();
+  bool hasPrevious() const { return has_prev_; }
+  // Per dataset: the previous phase's first and last `window` (a fraction <= 0.5).
+  std::vector<Change> previousChange(double window) const;
+  nlohmann::json state() const;
+  void loadState(const nlohmann::json& j);
+
+ private:
+  at::Tensor sum_, count_, prev_sum_, prev_count_;  // (datasets, kBuckets) float64
+  int64_t start_ = 0, end_ = 0;
+  bool has_prev_ = false;
 };
 
 struct PolicyContext {
@@ -96,6 +130,14 @@ struct PolicyContext {
   double flops_per_token = 0;
   // Writes an {"type":"event"} line to metrics.jsonl and the log.
   std::function<void(const std::string& what, nlohmann::json detail)> event;
+  // A scoring pass: the current model's loss of every training block of these datasets
+  // (at most `max_blocks` of each, evenly spread, when > 0) written into `table`; sharded
+  // over the ranks. Returns its cost {blocks, tokens, seconds}.
+  std::function<nlohmann::json(const std::vector<size_t>& datasets, int64_t max_blocks)> score_blocks;
+  // Per dataset, blocks drawn and distinct blocks drawn since the run began (the sampler's
+  // record), for `fresh`'s report.
+  std::function<std::vector<std::pair<int64_t, int64_t>>()> data_usage;
+  SourceMeter sources;
 };
 
 // One micro-batch's results as afterForward sees them (all on the device, detached).
@@ -118,9 +160,14 @@ class Policy {
   virtual bool fireAtPhaseStart() const { return true; }
 
   virtual void fire(PolicyContext& ctx) = 0;
+  virtual void atBoundary(PolicyContext&, int64_t /*step*/) {}
   virtual void beforeStep(PolicyContext&, int64_t /*step*/) {}
-  // per_sample (b) -> weights (b), detached, summing to 1; nullopt = no opinion.
-  virtual std::optional<at::Tensor> lossWeights(const at::Tensor& /*per_sample*/) { return std::nullopt; }
+  // How many consecutive micro-batches share one lossWeights call (IR-DRO `pool`).
+  virtual int64_t pool() const { return 1; }
+  // per_sample (n) -> weights (n), detached, summing to 1; nullopt = no opinion.
+  virtual std::optional<at::Tensor> lossWeights(PolicyContext&, const at::Tensor& /*per_sample*/) {
+    return std::nullopt;
+  }
   virtual void afterForward(PolicyContext&, const MicroBatch&) {}
   virtual void endPhase(PolicyContext&) {}
 
@@ -130,13 +177,23 @@ class Policy {
   std::string describe() const;  // "focus when ppl > p50 every 2000 steps (lfr.recipe:12:3)"
 
  protected:
+  // The method's description; PlanError naming the rule when Methods.h has none.
+  const plan::methods::Action& spec() const;
+  // A parameter from the plan, checked against the description (name and range). The
+  // compiler writes every default into the plan; a plan older than a parameter gets the
+  // description's default, and one without a default is a PlanError.
+  double param(const std::string& name) const;
+  // PlanError for a parameter the description does not list.
+  void checkParamNames() const;
+  [[noreturn]] void fail(const std::string& what) const;  // PlanError "rule SOURCE: what"
+
   plan::Rule rule_;
 };
 
 using PolicyFactory = std::function<std::unique_ptr<Policy>(const plan::Rule&, const PolicyContext&)>;
 
-// Action.kind -> factory. The built-in policies (Policies.cpp) are registered on first use;
-// a new method adds one `add` call there.
+// Action.kind -> factory. The built-in policies (runtime/train/methods/, one file per
+// family: Lfr, Est, IrDro, Continual, Control) are registered on first use.
 class PolicyRegistry {
  public:
   static PolicyRegistry& instance();
@@ -150,5 +207,12 @@ class PolicyRegistry {
 };
 
 void registerBuiltinPolicies(PolicyRegistry& r);
+namespace methods {
+void registerLfr(PolicyRegistry& r);
+void registerEst(PolicyRegistry& r);
+void registerIrDro(PolicyRegistry& r);
+void registerContinual(PolicyRegistry& r);
+void registerControl(PolicyRegistry& r);
+}  // namespace methods
 
 }  // namespace recipec::train

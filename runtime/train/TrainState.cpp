@@ -91,7 +91,8 @@ void Run::saveCheckpoint(int64_t s) {
       {"weight_decay", ctx_.weight_decay},
       {"grad_clip", ctx_.grad_clip},
       {"selection", {{"mixture", ctx_.selection.mixture}, {"ramp_start", ctx_.selection.ramp_start},
-                     {"ramp_end", ctx_.selection.ramp_end}}},
+                     {"ramp_end", ctx_.selection.ramp_end}, {"fresh", ctx_.selection.fresh}}},
+      {"sources", ctx_.sources.state()},
       {"keep_masks", mask_keys},
       {"ordered_datasets", ordered},
       {"rules", rules},
@@ -234,6 +235,8 @@ void Run::loadCheckpointFiles(const std::string& folder, std::string& reading) {
   ctx_.selection.mixture = sel.at("mixture").get<std::vector<plan::MixEntry>>();
   ctx_.selection.ramp_start = sel.at("ramp_start").get<int64_t>();
   ctx_.selection.ramp_end = sel.at("ramp_end").get<int64_t>();
+  ctx_.selection.fresh = sel.value("fresh", false);
+  ctx_.sources.loadState(state.value("sources", nlohmann::json()));
   const auto& rules = state.at("rules");
   if (rules.size() != rules_.size()) throw UserError("checkpoint `" + folder + "` was written for a different plan");
   for (size_t i = 0; i < rules_.size(); ++i) {

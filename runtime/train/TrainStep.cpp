@@ -1,4 +1,5 @@
 // TrainStep.cpp — one optimizer step, validation perplexity, and the train log line.
+#include <algorithm>
 #include <cmath>
 #include <csignal>
 
@@ -39,34 +40,55 @@ StepOutcome Run::trainStep(int64_t s, const TrainBatch& batch) {
   // Per-sample losses of the whole global batch (B): this rank fills its micro-batches'
   // rows; with several ranks the all-reduce below fills the others' (x + 0 is exact).
   auto losses = at::zeros({B}, at::TensorOptions().dtype(at::kFloat).device(device_));
-  const double micro_share = double(mb) / double(B);
   const auto work = shareOfBatch();
-  for (int64_t i = work.first_micro; i < work.end_micro; ++i) {
-    const int64_t rows = work.row_end - work.row_begin;
-    const auto x = tokens.narrow(0, i * mb + work.row_begin, rows);  // (rows, T+1)
-    at::Tensor per_sample;                                           // (rows) fp32
-    {
+  const int64_t n_micro = B / mb, rows = work.row_end - work.row_begin;
+  // Loss weights (IR-DRO, rank) are taken over a pool of micro-batches, one by default:
+  // the pool's micro-batches keep their graphs until its weights are known.
+  int64_t pool = 1;
+  for (auto& r : rules) pool = std::max(pool, r.policy().pool());
+  pool = std::min(pool, n_micro);
+  // A pool that is split over ranks (by rows, or by micro-batches when pooled) first
+  // gathers its per-sample losses (zeros + one all-reduce, exact), so the weights are a
+  // single process's. Every rank takes part in every pool's all-reduce.
+  const bool gather = comm_->world() > 1 && (rows != mb || pool > 1);
+  for (int64_t g = 0; g < n_micro; g += pool) {
+    const int64_t g_end = std::min(g + pool, n_micro), n = (g_end - g) * mb;
+    const int64_t lo = std::max(g, work.first_micro), hi = std::min(g_end, work.end_micro);
+    if (!gather && lo >= hi) continue;
+    std::vector<at::Tensor> per_sample;  // (rows) fp32 each, graphs kept
+    for (int64_t i = lo; i < hi; ++i) {
+      const auto x = tokens.narrow(0, i * mb + work.row_begin, rows);  // (rows, T+1)
       AutocastGuard autocast(device_, bf16_);
       const auto logits = model_->forward(x.narrow(1, 0, T));  // (rows, T, V)
-      per_sample = perSampleLoss(logits, x.narrow(1, 1, T));
+      per_sample.push_back(perSampleLoss(logits, x.narrow(1, 1, T)));
     }
-    // The weights are taken over the whole micro-batch, as in a single process: a split
-    // micro-batch first gathers its per-sample losses (zeros + one all-reduce, exact).
-    at::Tensor whole = per_sample.detach();
-    if (rows != mb) {
-      std::vector<at::Tensor> gathered{at::zeros({mb}, whole.options())};
-      gathered[0].narrow(0, work.row_begin, rows).copy_(whole);
-      comm_->allreduce(gathered, ReduceOp::kSum);
-      whole = gathered[0];
+    // Row of micro-batch i's first sample in the pool's (n) losses.
+    auto at_row = [&](int64_t i) { return (i - g) * mb + work.row_begin; };
+    at::Tensor whole;  // (n)
+    if (gather) {
+      std::vector<at::Tensor> buf{at::zeros({n}, losses.options())};
+      for (int64_t i = lo; i < hi; ++i) buf[0].narrow(0, at_row(i), rows).copy_(per_sample[size_t(i - lo)].detach());
+      comm_->allreduce(buf, ReduceOp::kSum);
+      whole = buf[0];
+    } else {
+      whole = per_sample.size() == 1 ? per_sample[0].detach() : at::cat(per_sample).detach();
     }
-    std::optional<at::Tensor> w;  // (mb), sums to 1
+    std::optional<at::Tensor> w;  // (n), sums to 1
     for (auto& r : rules)
-      if (!w) w = r.policy().lossWeights(whole);
-    at::Tensor micro_loss;
-    if (rows == mb) micro_loss = w ? (*w * per_sample).sum() : per_sample.mean();
-    else micro_loss = w ? (w->narrow(0, work.row_begin, rows) * per_sample).sum() : per_sample.sum() / double(mb);
-    (micro_loss * micro_share).backward();  // grads accumulate in place across micro-batches
-    losses.narrow(0, i * mb + work.row_begin, rows).copy_(per_sample.detach());
+      if (!w) w = r.policy().lossWeights(ctx_, whole);
+    if (per_sample.empty()) continue;
+    // The pool's share of the step's loss: n / B. Unweighted, each sample counts 1 / B.
+    at::Tensor pool_loss;
+    for (int64_t i = lo; i < hi; ++i) {
+      const auto& l = per_sample[size_t(i - lo)];
+      at::Tensor part;
+      if (w) part = (w->narrow(0, at_row(i), rows) * l).sum();
+      else if (rows == mb && pool == 1) part = l.mean();
+      else part = l.sum() / double(n);
+      pool_loss = pool_loss.defined() ? pool_loss + part : part;
+      losses.narrow(0, i * mb + work.row_begin, rows).copy_(l.detach());
+    }
+    (pool_loss * (double(n) / double(B))).backward();  // grads accumulate in place across pools
   }
   // Gradients summed over ranks (each micro-batch loss is already scaled by micro/batch, so
   // the sum is the whole batch's gradient), with the losses and the stop flags in the same
@@ -87,6 +109,7 @@ StepOutcome Run::trainStep(int64_t s, const TrainBatch& batch) {
     const MicroBatch m{l, dataset_ids.narrow(0, i * mb, mb), block_ids.narrow(0, i * mb, mb)};
     for (auto& r : rules) r.policy().afterForward(ctx_, m);
   }
+  ctx_.sources.add(s, losses, dataset_ids);
   if (s == opt_.debug_nan_step && !skip_batches_.count(s)) loss_sum.fill_(NAN);
   const auto norm = clipGradNorm(params_, ctx_.grad_clip);
   // The step's one device -> host transfer: (mean loss, grad norm).
@@ -167,6 +190,43 @@ void Run::evaluate(int64_t s, bool all) {
   model_->train();
   model_->setSubnet(saved_subnet);
   last_eval_step_ = s;
+}
+
+nlohmann::json Run::scoreBlocks(const std::vector<size_t>& datasets, int64_t max_blocks) {
+  const auto& tr = plan_.train;
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto saved_subnet = model_->subnet();
+  model_->setSubnet(std::nullopt);
+  model_->eval();
+  torch::NoGradGuard no_grad;
+  int64_t blocks = 0;
+  for (size_t d : datasets) {
+    const int64_t total = feed_->trainBlocks(d);
+    const int64_t n = max_blocks > 0 ? std::min(max_blocks, total) : total;
+    std::vector<int64_t> ids(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) ids[static_cast<size_t>(i)] = i * total / n;  // evenly spread
+    auto loss = at::zeros({n}, at::TensorOptions().dtype(at::kFloat).device(device_));
+    // Micro-batch j of the blocks runs on rank j % world; the losses meet in one all-reduce.
+    int64_t j = 0;
+    for (int64_t first = 0; first < n; first += tr.micro_batch, ++j) {
+      if (j % comm_->world() != comm_->rank()) continue;
+      const int64_t count = std::min(tr.micro_batch, n - first);
+      const std::vector<int64_t> part(ids.begin() + first, ids.begin() + first + count);
+      const auto x = feed_->trainBlocksById(d, part).to(device_);  // (count, T+1)
+      AutocastGuard autocast(device_, bf16_);
+      const auto logits = model_->forward(x.narrow(1, 0, tr.seq_len));
+      loss.narrow(0, first, count).copy_(perSampleLoss(logits, x.narrow(1, 1, tr.seq_len)).to(at::kFloat));
+    }
+    std::vector<at::Tensor> reduce{loss};
+    comm_->allreduce(reduce, ReduceOp::kSum);
+    const auto opts = at::TensorOptions().dtype(at::kLong).device(device_);
+    ctx_.table.record(reduce[0], at::full({n}, int64_t(d), opts), at::tensor(ids, at::kLong).to(device_));
+    blocks += n;
+  }
+  model_->train();
+  model_->setSubnet(saved_subnet);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return {{"blocks", blocks}, {"tokens", blocks * tr.seq_len}, {"seconds", seconds}};
 }
 
 void Run::logTrain(int64_t s, const StepOutcome& o, double lr) {

@@ -160,6 +160,14 @@ void Run::setup() {
   for (size_t d = 0; d < per_dataset.size(); ++d)  // no `mix` yet: every block equally likely
     ctx_.selection.mixture.push_back({ctx_.datasets[d], double(per_dataset[d]) / double(std::max<int64_t>(1, total_blocks)), std::nullopt});
   ctx_.selection.allowed.assign(per_dataset.size(), std::nullopt);
+  ctx_.score_blocks = [this](const std::vector<size_t>& datasets, int64_t max_blocks) {
+    return scoreBlocks(datasets, max_blocks);
+  };
+  ctx_.data_usage = [this] { return feed_->usage(); };
+  bool remix = false;
+  for (const auto& ph : plan_.phases)
+    for (const auto& rule : ph.rules) remix = remix || rule.action.kind == "remix";
+  if (remix) ctx_.sources.init(per_dataset.size(), device_);  // only `remix` reads it
   rules_.clear();
   for (const auto& ph : plan_.phases) {
     rules_.emplace_back();
@@ -284,12 +292,14 @@ void Run::enterPhase(size_t index) {
   ctx_.phase_end = p.end;
   ctx_.keep_masks.clear();  // focus/drop belong to their phase
   ctx_.rebuildAllowed();
+  ctx_.sources.startPhase(p.start, p.end);
   event("phase", {{"phase", p.name}, {"start", p.start}, {"end", p.end}, {"policies", activePolicies()}});
 }
 
 void Run::leavePhase() {
   if (!phase_entered_) return;
   for (auto& r : rules_[phase_]) r.policy().endPhase(ctx_);
+  ctx_.sources.endPhase();
   phase_entered_ = false;
 }
 
@@ -310,6 +320,7 @@ void Run::boundary(int64_t s) {
   }
   for (auto& r : rules_[phase_])
     if (r.due(s, timeline_.phases[phase_].start, ctx_.metrics)) r.policy().fire(ctx_);
+  for (auto& r : rules_[phase_]) r.policy().atBoundary(ctx_, s);
   if (ctx_.selection.changed) {
     feed_->select(ctx_.selection);
     ctx_.selection.changed = false;

@@ -56,6 +56,8 @@ class Run {
   BatchShare shareOfBatch() const;
   StepOutcome trainStep(int64_t s, const TrainBatch& batch);
   void evaluate(int64_t s, bool all);  // all = every evaluation, else those due at s
+  // PolicyContext::score_blocks: the current model's loss of training blocks into the table.
+  nlohmann::json scoreBlocks(const std::vector<size_t>& datasets, int64_t max_blocks);
 
   void reportFailure(const std::string& message) { if (comm_) comm_->reportFailure(message); }
 

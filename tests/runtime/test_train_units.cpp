@@ -382,11 +382,11 @@ TEST(Policies, IrdroIsSoftmaxOverLambdaAndRankKeepsASlice) {
   plan::Rule r;
   r.action.kind = "reweight";
   r.action.method = "irdro";
-  r.action.params = {{"lambda", 0.5}};
+  r.action.params = {{"lambda", 0.5}, {"pool", 1}};
   auto irdro = PolicyRegistry::instance().make(r, ctx);
   irdro->fire(ctx);
   auto l = torch::tensor({1.0f, 2.0f, 3.0f});
-  auto w = irdro->lossWeights(l);
+  auto w = irdro->lossWeights(ctx, l);
   ASSERT_TRUE(w);
   EXPECT_TRUE(torch::allclose(*w, torch::softmax(l / 0.5, 0)));
 
@@ -395,7 +395,7 @@ TEST(Policies, IrdroIsSoftmaxOverLambdaAndRankKeepsASlice) {
   auto rank = PolicyRegistry::instance().make(r, ctx);
   rank->fire(ctx);
   auto l8 = torch::tensor({0.f, 7.f, 1.f, 6.f, 2.f, 5.f, 3.f, 4.f});
-  auto w8 = *rank->lossWeights(l8);  // k = 2; sorted desc: 7,6 | 5,4 -> keep 5 and 4
+  auto w8 = *rank->lossWeights(ctx, l8);  // k = 2; sorted desc: 7,6 | 5,4 -> keep 5 and 4
   EXPECT_TRUE(torch::equal(w8, torch::tensor({0.f, 0.f, 0.f, 0.f, 0.f, .5f, 0.f, .5f})));
 
   r.action.params = {{"frac", 0.25}, {"portion", 4}};  // [8, 10) is outside a micro-batch of 8

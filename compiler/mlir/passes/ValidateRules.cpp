@@ -5,8 +5,8 @@
 // recipe (recipe-opt inputs, future front ends) and for what merging can create (an
 // `extends` that moves a `rest` phase before another). Checks:
 //   - nothing follows a phase that runs for the `rest`;
-//   - `focus`, `drop` and `order` need a per-block table recorded by an earlier phase or an
-//     earlier rule of the same phase;
+//   - `focus` and `drop` need a per-block table recorded by an earlier phase or an earlier
+//     rule of the same phase (`order` scores the blocks itself when nothing is recorded);
 //   - a percentile threshold only where blocks are ranked (focus, drop); a sigma threshold
 //     only on a running series (loss, grad_norm) and never to rank blocks;
 //   - `step` / `tokens` conditions compare with counts, others with plain numbers;
@@ -14,6 +14,7 @@
 //   - after normalise-mixtures, mix weights name datasets only.
 #include "compiler/mlir/Passes.h"
 #include "compiler/mlir/passes/PassUtil.h"
+#include "runtime/plan/Methods.h"
 
 namespace recipec::ir {
 
@@ -68,9 +69,10 @@ void ValidateRulesPass::runOnOperation() {
     bool table = tableBefore;
     for (RuleOp rule : phase.getBody().getOps<RuleOp>()) {
       ActionKind a = rule.getAction();
-      if (a == ActionKind::Record) table = true;
-      bool ranks = a == ActionKind::Focus || a == ActionKind::Drop;
-      if ((ranks || a == ActionKind::Order) && !table) {
+      const auto* spec = plan::methods::find(stringifyActionKind(a).str());
+      if (spec && spec->table == plan::methods::TableUse::kBuilds) table = true;
+      bool ranks = spec && spec->condition == plan::methods::Condition::kSelectsBlocks;
+      if (spec && spec->table == plan::methods::TableUse::kNeeds && !table) {
         rule.emitError() << "`" << stringifyActionKind(a) << "` in phase " << quoted(phase.getName())
                          << " needs a per-block table, but no earlier phase or rule records one";
         ok = false;

@@ -178,7 +178,7 @@ recipe.phase @p for #recipe.qty<10 steps> {
 // -----
 
 recipe.phase @p for #recipe.qty<10 steps> {
-  // expected-error @+1 {{subnet `layers` keeps 1.5 (need a fraction in (0, 1])}}
+  // expected-error @+1 {{subnet `layers` keeps 1.5 (need 0 < layers <= 1)}}
   recipe.rule subnet with {layers = 1.5}
 }
 

@@ -9,7 +9,7 @@ module attributes {recipe.name = "subnet", recipe.path = "tests/compiler/mlir/in
   recipe.train_config @net seq_len 128 batch 16 micro_batch 16 optimizer "adamw"(lr = 1.000000e-03, betas = (9.000000e-01, 0.97999999999999998), eps = 1.000000e-08, weight_decay = 0.000000e+00) grad_clip 5.000000e-01 schedule "cosine"(warmup = #recipe.qty<5 percent = 50 steps>, min_lr = 1.000000e-05) precision "fp32" seed 0 total_steps 1000
   recipe.phase @stage1 for #recipe.qty<600 steps> attributes {end_step = 600 : i64, start_step = 0 : i64} {
     recipe.rule subnet with {heads = 5.000000e-01 : f64, layers = 7.500000e-01 : f64, mlp = 5.000000e-01 : f64}
-    recipe.rule reweight with {lambda = 2.000000e+00 : f64, method = "irdro"}
+    recipe.rule reweight with {lambda = 2.000000e+00 : f64, method = "irdro", pool = 1.000000e+00 : f64}
   }
   recipe.phase @stage2 for #recipe.qty<20 percent = 200 steps> attributes {end_step = 800 : i64, start_step = 600 : i64} {
     recipe.rule subnet with {heads = 7.500000e-01 : f64, layers = 1.000000e+00 : f64, mlp = 7.500000e-01 : f64}

@@ -19,7 +19,7 @@ module attributes {recipe.name = "irdro-cpt", recipe.path = "recipes/irdro-cpt.r
       recipe.weight @code 4.500000e-01 : f64
       recipe.weight @corpus 1.000000e-01 : f64
     }
-    recipe.rule reweight with {lambda = 1.000000e+00 : f64, method = "irdro"}
+    recipe.rule reweight with {lambda = 1.000000e+00 : f64, method = "irdro", pool = 1.000000e+00 : f64}
   }
   recipe.evaluate "ppl" on @corpus split "val" every #recipe.qty<100 steps>
   recipe.evaluate "ppl" on @science split "val" every #recipe.qty<100 steps>

@@ -1,0 +1,219 @@
+// test_methods.cpp — walks the method descriptions (runtime/plan/Methods.h) through the
+// real binaries: every action, with every parameter at its default and at another value in
+// range, checks clean, compiles into a plan holding every parameter, and runs a few steps;
+// a value out of range fails `recipec check` with exit 1 at its recipe line, naming the
+// range the description gives. A new method is walked without touching this file.
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <set>
+#include <sstream>
+
+#include "runtime/plan/Methods.h"
+#include "runtime/train/Policy.h"
+#include "train_fixture.h"
+
+namespace recipec::train {
+namespace {
+
+namespace M = plan::methods;
+using testing::TrainTest;
+namespace fs = std::filesystem;
+
+struct Result {
+  int rc;
+  std::string out;
+};
+
+Result runCommand(const std::vector<std::string>& args, const fs::path& cwd) {
+  std::string cmd = "cd '" + cwd.string() + "' &&";
+  for (const auto& a : args) cmd += " '" + a + "'";
+  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
+  Result r{0, ""};
+  char buf[4096];
+  for (size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) r.out.append(buf, n);
+  const int status = ::pclose(p);
+  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return r;
+}
+
+std::string number(double v) {
+  std::ostringstream os;
+  os << v;
+  return os.str();
+}
+
+// A value of `p` other than its default, in range.
+double otherValue(const M::Param& p) {
+  if (p.percent) return 0.5 * p.max == p.default_value ? 0.25 * p.max : 0.5 * p.max;
+  if (p.whole) return p.min + 1;
+  if (std::isfinite(p.min) && std::isfinite(p.max)) return (p.min + p.max) / 2;
+  if (p.hasDefault()) return p.default_value == 0 ? 0.5 : p.default_value / 2;
+  return std::isfinite(p.min) ? p.min + 0.5 : 0.5;
+}
+
+// The rule text for an action, with `values` for its parameters (none: its defaults).
+std::vector<std::string> ruleTexts(const M::Action& a, bool defaults) {
+  std::vector<std::string> out;
+  auto value = [&](const M::Param& p) {
+    const double v = defaults && p.hasDefault() ? p.default_value : otherValue(p);
+    return p.percent ? number(v * 100) + "%" : number(v);
+  };
+  std::string head = a.kind + (a.method.empty() ? "" : " " + a.method);
+  switch (a.form) {
+    case M::Form::kWord:
+      out.push_back(a.kind + (a.condition == M::Condition::kSelectsBlocks ? " when ppl > p50" : ""));
+      break;
+    case M::Form::kCall: {
+      std::string args;
+      if (!defaults)
+        for (const auto& p : a.params) args += (args.empty() ? "" : ", ") + p.name + " = " + value(p);
+      out.push_back((a.method.empty() ? a.kind : head) + "(" + args + ")");
+      break;
+    }
+    case M::Form::kObject: {
+      std::string fields;
+      for (const auto& p : a.params) fields += (fields.empty() ? "" : ", ") + p.name + ": " + value(p);
+      out.push_back(a.kind + " { " + fields + " }");
+      break;
+    }
+    case M::Form::kSet:
+      for (const auto& p : a.params) out.push_back("set " + p.name + " = " + value(p));
+      break;
+    case M::Form::kSpecial:
+      if (a.kind == "mix") {
+        out.push_back(defaults ? "mix { a: 0.5, b: 0.5 }" : "mix { a: 0.2 -> 0.8, b: 0.8 -> 0.2 }");
+      } else {
+        // Each word at each of its choices, the others at their first.
+        for (const auto& w : a.words)
+          for (size_t c = defaults ? 0 : 1; c < (defaults ? 1 : w.choices.size()); ++c) {
+            std::string text = a.kind;
+            for (const auto& x : a.words) {
+              const std::string& pick = &x == &w ? w.choices[c] : x.choices[0];
+              if (a.kind == "order") text += x.name == "unit" ? " " + pick : x.name == "by" ? " by " + pick : " " + pick;
+              else text += x.name == "per" ? " per " + pick : " " + pick;
+            }
+            out.push_back(text);
+          }
+      }
+      break;
+  }
+  return out;
+}
+
+class MethodsTable : public TrainTest {
+ protected:
+  // Two phases over datasets a and b: `learn` records the table that focus/drop rank, then
+  // `test` holds the rule. The rule is on line kRuleLine.
+  static constexpr int kRuleLine = 17;
+  fs::path write(const std::string& rule, int n) {
+    const auto path = root_ / ("m" + std::to_string(n) + ".recipe");
+    std::ofstream(path) << "recipe \"m" << n << R"("
+tokenizer tok = bytes()
+dataset a = text("corpus/a/*.txt", tokenizer = tok) split val 10%
+dataset b = text("corpus/b/*.txt", tokenizer = tok)
+model net = gpt2 { layers: 2, d_model: 32, heads: 2, vocab: 257, ctx: 32 }
+train {
+  model net
+  seq_len 32
+  batch 8
+  micro_batch 2
+  optimizer adamw(lr = 3e-3)
+  seed 7
+}
+phase learn for 3 steps { mix { a: 0.5, b: 0.5 }; record ppl per block }
+phase test for 3 steps {
+  )" << (rule.rfind("mix", 0) == 0 ? "" : "mix { a: 0.5, b: 0.5 }") << R"(
+  )" << rule << R"(
+}
+)";
+    return path;
+  }
+  Result recipec(std::vector<std::string> args) {
+    args.insert(args.begin(), RECIPEC_BIN);
+    return runCommand(args, root_);
+  }
+};
+
+TEST_F(MethodsTable, EveryParameterChecksCompilesAndRuns) {
+  ::setenv("RECIPEC_RUNTIME", RECIPEC_RUNTIME_BIN, 1);
+  int n = 0, runs = 0;
+  for (const auto& a : M::actions()) {
+    for (bool defaults : {true, false}) {
+      for (const auto& rule : ruleTexts(a, defaults)) {
+        SCOPED_TRACE(rule);
+        const auto recipe = write(rule, ++n);
+        const auto check = recipec({"check", recipe.string()});
+        ASSERT_EQ(check.rc, 0) << check.out;
+        EXPECT_EQ(check.out.find("warning"), std::string::npos) << check.out;
+        const auto dir = runDir("m" + std::to_string(n));
+        const auto run = recipec({"run", recipe.string(), "--run-dir", dir, "--quiet"});
+        ASSERT_EQ(run.rc, 0) << run.out;
+        ++runs;
+        // The plan holds every parameter of the method, the defaults written by the compiler.
+        const auto plan = nlohmann::json::parse(std::ifstream(dir + "/plan.json"));
+        const auto& r = plan["phases"][1]["rules"].back();
+        EXPECT_EQ(r["action"]["kind"], a.kind);
+        const auto& params = r["action"]["params"];
+        for (const auto& p : a.params) {
+          if (a.form == M::Form::kSet) continue;  // one setting per rule
+          ASSERT_TRUE(params.contains(p.name)) << params.dump();
+          if (defaults && p.hasDefault()) EXPECT_DOUBLE_EQ(params[p.name].get<double>(), p.default_value);
+          if (!defaults) EXPECT_DOUBLE_EQ(params[p.name].get<double>(), otherValue(p));
+        }
+        // It ran to its end, or its rule stopped it (stop).
+        const auto summary = metrics(dir, "summary");
+        ASSERT_EQ(summary.size(), 1u);
+        EXPECT_TRUE(summary[0]["finished"].get<bool>() || a.kind == "stop") << summary[0].dump();
+      }
+    }
+  }
+  EXPECT_GE(runs, int(M::actions().size()) + 6);
+}
+
+TEST_F(MethodsTable, AValueOutOfRangeFailsCheckAtItsLineWithTheRange) {
+  int n = 100;
+  for (const auto& a : M::actions()) {
+    for (const auto& p : a.params) {
+      if (!std::isfinite(p.min)) continue;
+      SCOPED_TRACE(a.spelled() + " " + p.name);
+      const double bad = p.min_inclusive ? p.min - 1 : p.min;
+      const std::string v = p.percent ? number(bad * 100) + "%" : number(bad);
+      std::string rule;
+      if (a.form == M::Form::kCall) rule = (a.method.empty() ? a.kind : a.kind + " " + a.method) + "(" + p.name + " = " + v + ")";
+      else if (a.form == M::Form::kObject) rule = a.kind + " { " + p.name + ": " + v + " }";
+      else if (a.form == M::Form::kSet) rule = "set " + p.name + " = " + v;
+      else continue;
+      const auto recipe = write(rule, ++n);
+      const auto check = recipec({"check", recipe.string()});
+      EXPECT_EQ(check.rc, 1) << check.out;
+      EXPECT_NE(check.out.find(recipe.filename().string() + ":" + std::to_string(kRuleLine) + ":"), std::string::npos)
+          << check.out;
+      EXPECT_NE(check.out.find(p.rangeText()), std::string::npos) << check.out;
+      EXPECT_EQ(check.out.find("internal"), std::string::npos) << check.out;
+    }
+  }
+}
+
+TEST(MethodsTableShape, DefaultsAreInRangeAndNamesAreUnique) {
+  for (const auto& a : M::actions()) {
+    SCOPED_TRACE(a.spelled());
+    EXPECT_FALSE(a.example.empty());
+    EXPECT_FALSE(a.runtime_file.empty());
+    std::set<std::string> names;
+    for (const auto& p : a.params) {
+      EXPECT_TRUE(names.insert(p.name).second) << p.name;
+      if (p.hasDefault()) EXPECT_TRUE(p.inRange(p.default_value)) << p.name;
+      EXPECT_TRUE(p.inRange(otherValue(p))) << p.name;
+    }
+    EXPECT_EQ(M::find(a.kind, a.method), &a);
+  }
+  // The runtime has a policy for every described kind.
+  const auto kinds = PolicyRegistry::instance().kinds();
+  for (const auto& k : M::kinds()) EXPECT_NE(std::find(kinds.begin(), kinds.end(), k), kinds.end()) << k;
+}
+
+}  // namespace
+}  // namespace recipec::train
