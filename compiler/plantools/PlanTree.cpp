@@ -1,12 +1,12 @@
 // PlanTree.cpp — plan -> diff tree (see PlanTree.h).
-#include "compiler/mlir/PlanTree.h"
+#include "compiler/plantools/PlanTree.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 
-#include "compiler/mlir/PlanPaths.h"
+#include "compiler/plantools/PlanPaths.h"
 
 namespace recipec::plandiff {
 
