@@ -1,5 +1,5 @@
-// test_docs.cpp — the documentation generated from the ODS (docs/dialect.md) is the one
-// committed.
+// test_docs.cpp — the documentation generated from the ODS (docs/dialect.md from the
+// dialect, docs/passes.md from Passes.td) is the one committed.
 #include "MlirTestUtil.h"
 
 namespace recipec::testing {
@@ -11,6 +11,14 @@ TEST(Docs, CommittedDialectDocIsCurrent) {
   ASSERT_FALSE(generated.empty()) << RECIPEC_DIALECT_DOC;
   EXPECT_EQ(readFile(kSource + "/docs/dialect.md"), generated)
       << "docs/dialect.md is stale: cp " RECIPEC_DIALECT_DOC " docs/dialect.md";
+}
+
+// docs/passes.md likewise, from Passes.td.
+TEST(Docs, CommittedPassDocIsCurrent) {
+  std::string generated = readFile(RECIPEC_PASS_DOC);
+  ASSERT_FALSE(generated.empty()) << RECIPEC_PASS_DOC;
+  EXPECT_EQ(readFile(kSource + "/docs/passes.md"), generated)
+      << "docs/passes.md is stale: cp " RECIPEC_PASS_DOC " docs/passes.md";
 }
 
 }  // namespace
