@@ -230,5 +230,53 @@ TEST(DiffWhere, EachChangedValueNamesTheConstantThatGaveIt) {
     EXPECT_NE(c.sourceAfter.find("b.recipe" + line), std::string::npos) << describe(changes);
   }
 }
+// `init from` through a `let`: the change is the let's, on both sides, whether the other
+// side is an ablation that overrides it or the plan of a run compiled with `--set`.
+const char* kInitFrom = "  init from weights\n";
+
+std::string withInitFrom(const std::string& weights) {
+  return edit(kBase, "  schedule cosine(warmup = 20 steps)\n", "  schedule cosine(warmup = 20 steps)\n" + std::string(kInitFrom)) +
+         "let weights = \"" + weights + "\"\n";
+}
+
+TEST(DiffWhere, InitFromThroughALetNamesTheLet) {
+  RecipeDir dir;
+  std::string base = dir.write("base.recipe", withInitFrom("runs/base/model.safetensors"));
+  std::string ablation = dir.write("ablation.recipe",
+                                   "recipe \"other\" extends \"base.recipe\"\n\nlet weights = \"runs/other/model.safetensors\"\n");
+  auto changes = plandiff::diffPlans(planOf(base), planOf(ablation));
+  expectOne(changes, "model net / init_from", "runs/base/model.safetensors", "runs/other/model.safetensors");
+  EXPECT_EQ(changes[0].sourceBefore, base + ":24:5");      // the let, not `init from` (14:3)
+  EXPECT_EQ(changes[0].sourceAfter, ablation + ":3:5");
+
+  // What the user reads, in full.
+  CmdResult r = recipec("diff " + base + " " + ablation);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.out, base + " -> " + ablation + ": 1 difference\n" +
+                       "  model net / init_from\n"
+                       "      was  runs/base/model.safetensors   (" + base + ":24:5)\n"
+                       "      now  runs/other/model.safetensors   (" + ablation + ":3:5)\n");
+}
+
+TEST(DiffWhere, InitFromSetOnTheCommandLineNamesTheSet) {
+  RecipeDir dir;
+  std::string base = dir.write("base.recipe", withInitFrom("runs/base/model.safetensors"));
+  CmdResult plan = recipec("compile " + base + " --emit=plan --set 'weights=\"runs/other/model.safetensors\"'");
+  ASSERT_EQ(plan.code, 0);
+  writeFile(dir.path() + "/run/plan.json", plan.out);
+  CmdResult r = recipec("diff " + base + " " + dir.path() + "/run");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.out, base + " -> " + dir.path() + "/run: 1 difference\n" +
+                       "  model net / init_from\n"
+                       "      was  runs/base/model.safetensors   (" + base + ":24:5)\n"
+                       "      now  runs/other/model.safetensors   (<--set weights=\"runs/other/model.safetensors\">:1:5)\n");
+  // A literal path on one side, the let unchanged: the `init from` lines changed, not the let.
+  std::string literal = dir.write("literal.recipe", edit(withInitFrom("runs/base/model.safetensors"), kInitFrom,
+                                                         "  init from \"runs/other/model.safetensors\"\n"));
+  auto changes = plandiff::diffPlans(planOf(base), planOf(literal));
+  expectOne(changes, "model net / init_from", "runs/base/model.safetensors", "runs/other/model.safetensors");
+  EXPECT_EQ(changes[0].sourceBefore, base + ":14:3");
+  EXPECT_EQ(changes[0].sourceAfter, literal + ":14:3");
+}
 }  // namespace
 }  // namespace recipec::testing

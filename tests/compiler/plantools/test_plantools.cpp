@@ -35,6 +35,32 @@ TEST(Explain, Thousands) {
   EXPECT_EQ(explain::withCommas(-1234567), "-1,234,567");
 }
 
+// A value one field took from a `let` (the emitter records "FIELD / uses constant NAME")
+// changed because the let did: both sides point at their let, not at the field.
+TEST(DiffWhere, AFieldsOwnConstantIsWhereItChanged) {
+  plan::Plan a, b;
+  plan::Model net;
+  net.name = "net";
+  net.arch = "gpt2";
+  net.init_from = "a.safetensors";
+  a.models = {net};
+  net.init_from = "b.safetensors";
+  b.models = {net};
+  a.constants["base"] = "a.safetensors";
+  b.constants["base"] = "b.safetensors";
+  a.sources = {{"constant base", "a.recipe:2:5"},
+               {"model net / init_from", "a.recipe:11:3"},
+               {"model net / init_from / uses constant base", "a.recipe:2:5"}};
+  b.sources = {{"constant base", "b.recipe:4:5"},
+               {"model net / init_from", "a.recipe:11:3"},  // b extends a
+               {"model net / init_from / uses constant base", "b.recipe:4:5"}};
+  const auto changes = plandiff::diffPlans(a, b);
+  ASSERT_EQ(changes.size(), 1u) << plandiff::renderText(changes, "a", "b");
+  EXPECT_EQ(changes[0].path, "model net / init_from");
+  EXPECT_EQ(changes[0].sourceBefore, "a.recipe:2:5");
+  EXPECT_EQ(changes[0].sourceAfter, "b.recipe:4:5");
+}
+
 // A folder for one test, removed at the end.
 struct TempDir {
   fs::path path = fs::path(::testing::TempDir()) /
