@@ -2,14 +2,14 @@
 //
 // A and B are recipes, run directories (their plan.json) or plan files, in any mix: an
 // ablation against its base, a recipe against the run it produced. The comparison is of the
-// resolved plans (compiler/mlir/PlanDiff.h), so formatting, comments and the order of
+// resolved plans (compiler/plantools/PlanDiff.h), so formatting, comments and the order of
 // declarations are not differences. Exit status as diff(1): 0 the same, 1 different,
 // 2 trouble (a recipe with errors, a missing or unreadable plan).
 #include <iostream>
 
 #include "cli/Commands.h"
 #include "compiler/mlir/Compile.h"
-#include "compiler/mlir/PlanDiff.h"
+#include "compiler/plantools/PlanDiff.h"
 
 namespace recipec::cli {
 

@@ -3,12 +3,12 @@
 // F is a recipe, a run directory (its plan.json: step ranges the runtime resolved appear) or
 // a plan file. Prints the model, the data, the optimisation, a timeline of what each phase
 // mixes and which policies and triggers are active, and what holds throughout the run
-// (compiler/mlir/Explain.h).
+// (compiler/plantools/Explain.h).
 #include <iostream>
 
 #include "cli/Commands.h"
 #include "compiler/mlir/Compile.h"
-#include "compiler/mlir/Explain.h"
+#include "compiler/plantools/Explain.h"
 
 namespace recipec::cli {
 

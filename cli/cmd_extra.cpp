@@ -4,12 +4,12 @@
 
 namespace recipec::cli {
 
-void addFmt(CLI::App& app);   // cmd_fmt.cpp
-void addRuns(CLI::App& app);  // cmd_runs.cpp
+void addFmt(CLI::App& app);     // cmd_fmt.cpp
+void addRuns(CLI::App& app);    // cmd_runs.cpp
+void addReport(CLI::App& app);  // cmd_report.cpp
 #ifdef RECIPEC_HAVE_MLIR
 void addDiff(CLI::App& app);     // cmd_diff.cpp
 void addExplain(CLI::App& app);  // cmd_explain.cpp
-void addReport(CLI::App& app);   // cmd_report.cpp
 #endif
 
 void addExtraCommands(CLI::App& app) {
@@ -18,8 +18,8 @@ void addExtraCommands(CLI::App& app) {
 #ifdef RECIPEC_HAVE_MLIR
   addDiff(app);
   addExplain(app);
-  addReport(app);
 #endif
+  addReport(app);
 }
 
 }  // namespace recipec::cli

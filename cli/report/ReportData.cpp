@@ -9,7 +9,7 @@
 #include <set>
 #include <sstream>
 
-#include "compiler/mlir/PlanDiff.h"
+#include "compiler/plantools/PlanDiff.h"
 #include "runtime/plan/Plan.h"
 
 namespace recipec::report {

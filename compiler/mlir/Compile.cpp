@@ -12,6 +12,7 @@
 #include "compiler/mlir/MLIRGen.h"
 #include "compiler/mlir/Passes.h"
 #include "compiler/mlir/PlanEmitter.h"
+#include "compiler/plantools/PlanInput.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OwningOpRef.h"
 #include "mlir/IR/Verifier.h"
@@ -83,19 +84,7 @@ void printNewDiagnostics(sema::Program& program, size_t from, const std::string&
 }
 
 bool planOfInput(const std::string& path, const std::vector<std::string>& sets, plan::Plan& out) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  std::string file = path;
-  if (fs::is_directory(path, ec)) file = (fs::path(path) / "plan.json").string();
-  if (file.size() > 5 && file.compare(file.size() - 5, 5, ".json") == 0) {
-    try {
-      out = plan::readPlanFile(file);
-      return true;
-    } catch (const plan::PlanError& e) {
-      std::fprintf(stderr, "error: %s\n", e.what());
-      return false;
-    }
-  }
+  if (std::string file = plantools::planFileOf(path); !file.empty()) return plantools::readPlanInput(file, out);
   sema::Program program;
   bool ok = program.load(path, sets) && sema::check(program, sema::CheckOptions{/*checkFiles=*/false});
   if (ok) ok = compileToPlan(program, out);

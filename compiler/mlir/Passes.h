@@ -1,9 +1,10 @@
 // Passes.h — the passes over the `recipe` dialect and the pipeline that runs them.
 //
-// Contract: every pass is an OperationPass<ModuleOp>, registered under the name in its
-// comment (for recipe-opt and --pass-pipeline), and fails with a diagnostic at the recipe
-// location that caused the failure. The pipeline order is fixed (each pass states what it
-// needs from the ones before it):
+// Contract: every pass is an OperationPass<ModuleOp>, declared in Passes.td (its name for
+// recipe-opt and --pass-pipeline, its summary and description; mlir-tblgen generates the
+// base classes and the registration from it), and fails with a diagnostic at the recipe
+// location that caused the failure. The pipeline order is fixed (each pass's description
+// states what it needs from the ones before it):
 //
 //   resolve-imports      recipe.file ops -> one merged module (use, extends, precedence)
 //   apply-overrides      recipe.override (--set) -> recipe.let values
@@ -25,6 +26,7 @@
 
 namespace recipec::ir {
 
+// The constructors Passes.td names (each in its file in passes/).
 std::unique_ptr<mlir::Pass> createResolveImportsPass();
 std::unique_ptr<mlir::Pass> createApplyOverridesPass();
 std::unique_ptr<mlir::Pass> createInlineConstantsPass();
@@ -36,10 +38,16 @@ std::unique_ptr<mlir::Pass> createValidateRulesPass();
 std::unique_ptr<mlir::Pass> createAssignPhaseRangesPass();
 std::unique_ptr<mlir::Pass> createPruneUnusedPass();
 
+// Generated from Passes.td: the passes' declarations, then registerRecipePasses(), which
+// registers every pass with MLIR's registry (recipe-opt), and one register<Pass>() each.
+#define GEN_PASS_DECL
+#define GEN_PASS_REGISTRATION
+#include "RecipePasses.h.inc"
+
 // Adds the whole pipeline, in order, to `pm`.
 void buildRecipePipeline(mlir::OpPassManager& pm);
 
-// Registers every pass and the `recipe-pipeline` pipeline with MLIR's registry (recipe-opt).
-void registerRecipePasses();
+// Registers the `recipe-pipeline` pipeline (buildRecipePipeline) with MLIR's registry.
+void registerRecipePipeline();
 
 }  // namespace recipec::ir

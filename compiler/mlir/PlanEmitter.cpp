@@ -2,7 +2,7 @@
 #include "compiler/mlir/PlanEmitter.h"
 
 #include "compiler/mlir/Dialect.h"
-#include "compiler/mlir/PlanPaths.h"
+#include "compiler/plantools/PlanPaths.h"
 #include "compiler/mlir/passes/PassUtil.h"
 #include "llvm/ADT/StringSwitch.h"
 

@@ -1,22 +1,21 @@
-// AssignPhaseRanges.cpp — `assign-phase-ranges`: each phase's [start_step, end_step).
-//
-// Needs resolve-durations. Writes start_step/end_step on every phase whose range is known
-// (see Timeline.h) and the run's total steps on the train config when the whole run is
-// known; what stays symbolic keeps no attribute and the runtime resolves it. Fails when an
-// `until` point lies at or before the step its phase starts at, or a phase ends past the
-// train block's `total`.
+// AssignPhaseRanges.cpp — `assign-phase-ranges`. What it does and what it needs from the passes
+// before is the pass description in compiler/mlir/Passes.td (docs/passes.md).
 #include "compiler/mlir/Passes.h"
 #include "compiler/mlir/passes/PassUtil.h"
 #include "compiler/mlir/passes/Timeline.h"
 
 namespace recipec::ir {
 
+#define GEN_PASS_DEF_ASSIGNPHASERANGES
+#include "RecipePasses.h.inc"
+
 using namespace mlir;
 
 namespace {
 
-RECIPE_MODULE_PASS(AssignPhaseRangesPass, "assign-phase-ranges",
-                   "Give every phase its [start_step, end_step) where known, and the run its length")
+struct AssignPhaseRangesPass : impl::AssignPhaseRangesBase<AssignPhaseRangesPass> {
+  void runOnOperation() override;
+};
 
 void AssignPhaseRangesPass::runOnOperation() {
   ModuleOp module = getOperation();

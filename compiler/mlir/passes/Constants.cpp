@@ -1,12 +1,5 @@
-// Constants.cpp — `apply-overrides` (--set) and `inline-constants`.
-//
-// apply-overrides: each module-level recipe.override replaces the value of the recipe.let
-// of its name (the let's location becomes the override's, so a later error about the value
-// points at the `--set` that supplied it); an override of a name no let declares fails.
-// inline-constants: every #recipe.const<@x>, however deeply nested in other attributes
-// (calls, dictionaries, conditions), becomes x's value; constants defined through other
-// constants are resolved first, and a cycle fails. Let ops keep their (resolved) values: the
-// plan records them.
+// Constants.cpp — `apply-overrides` and `inline-constants`. What they do and what they need
+// from the passes before are their descriptions in compiler/mlir/Passes.td (docs/passes.md).
 #include <map>
 #include <set>
 
@@ -17,12 +10,20 @@
 
 namespace recipec::ir {
 
+#define GEN_PASS_DEF_APPLYOVERRIDES
+#define GEN_PASS_DEF_INLINECONSTANTS
+#include "RecipePasses.h.inc"
+
 using namespace mlir;
 
 namespace {
 
-RECIPE_MODULE_PASS(ApplyOverridesPass, "apply-overrides", "Apply --set values (recipe.override) to constants")
-RECIPE_MODULE_PASS(InlineConstantsPass, "inline-constants", "Replace every use of a constant by its value")
+struct ApplyOverridesPass : impl::ApplyOverridesBase<ApplyOverridesPass> {
+  void runOnOperation() override;
+};
+struct InlineConstantsPass : impl::InlineConstantsBase<InlineConstantsPass> {
+  void runOnOperation() override;
+};
 
 void ApplyOverridesPass::runOnOperation() {
   ModuleOp module = getOperation();

@@ -1,14 +1,5 @@
-// ExpandPresets.cpp — `expand-presets`: every model becomes explicit.
-//
-// `model net = gpt2_nano { layers: 4 }` follows net -> gpt2_nano -> gpt2, applies the fields
-// from the architecture outwards (the model's own overrides win), fills the architecture's
-// defaults, and types the fields (integers as i64, rates as f64). Defaults (the plan records
-// every one; docs/plan.md lists them):
-//   both    kv_heads = heads, norm_eps 1e-5, rope_theta 10000, init_std 0.02, dropout 0
-//   gpt2    d_ff = 4 d_model, vocab 50257, ctx 1024, tie_embeddings true
-//   llama   d_ff = 256 ceil(8 d_model / 3 / 256), vocab 32000, ctx 2048, tie_embeddings false
-// layers, d_model and heads have no default. Each field's location records where it was set
-// (a default: the declaration based on the architecture), for `recipec diff`.
+// ExpandPresets.cpp — `expand-presets`. What it does and what it needs from the passes
+// before is the pass description in compiler/mlir/Passes.td (docs/passes.md).
 #include <cmath>
 #include <map>
 #include <set>
@@ -19,12 +10,16 @@
 
 namespace recipec::ir {
 
+#define GEN_PASS_DEF_EXPANDPRESETS
+#include "RecipePasses.h.inc"
+
 using namespace mlir;
 
 namespace {
 
-RECIPE_MODULE_PASS(ExpandPresetsPass, "expand-presets",
-                   "Follow model preset chains and make every model field explicit")
+struct ExpandPresetsPass : impl::ExpandPresetsBase<ExpandPresetsPass> {
+  void runOnOperation() override;
+};
 
 struct Field {
   Attribute value;

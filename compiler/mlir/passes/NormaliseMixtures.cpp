@@ -1,14 +1,5 @@
-// NormaliseMixtures.cpp — `normalise-mixtures`: sampling probabilities that sum to 1.
-//
-// Needs constants inlined. For every mixture and every `mix` rule:
-//   - entries naming a mixture are replaced by that mixture's (normalised) entries, scaled
-//     by the entry's weight: `{ english: 7, chinese: 1 }` over sub-mixtures becomes one flat
-//     list of datasets; a dataset reached twice gets the sum;
-//   - the start weights are scaled to sum to 1; with a schedule (`a: 0.2 -> 0.6`) the end
-//     weights are scaled to sum to 1 too, and every entry gets an explicit end;
-//   - a rule `mix @base` (or `mix web`, a single dataset) gets the weights copied in, and
-//     keeps the name for the plan.
-// Fails on weights that sum to 0 and on a mixture that contains itself.
+// NormaliseMixtures.cpp — `normalise-mixtures`. What it does and what it needs from the passes
+// before is the pass description in compiler/mlir/Passes.td (docs/passes.md).
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -19,12 +10,16 @@
 
 namespace recipec::ir {
 
+#define GEN_PASS_DEF_NORMALISEMIXTURES
+#include "RecipePasses.h.inc"
+
 using namespace mlir;
 
 namespace {
 
-RECIPE_MODULE_PASS(NormaliseMixturesPass, "normalise-mixtures",
-                   "Flatten mixtures of mixtures and scale weights to sum to 1")
+struct NormaliseMixturesPass : impl::NormaliseMixturesBase<NormaliseMixturesPass> {
+  void runOnOperation() override;
+};
 
 // A probability without the float noise of the arithmetic that made it (12 significant
 // digits): 2/10 is 0.2 in the plan, not 0.20000000000000004.

@@ -26,13 +26,4 @@ inline mlir::Location mainLoc(mlir::Location loc) {
 
 inline std::string quoted(llvm::StringRef s) { return "`" + s.str() + "`"; }
 
-// Declares the boilerplate of a module pass: its name for recipe-opt, its description.
-#define RECIPE_MODULE_PASS(Class, argument, description)                          \
-  struct Class : mlir::PassWrapper<Class, mlir::OperationPass<mlir::ModuleOp>> {  \
-    MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(Class)                           \
-    llvm::StringRef getArgument() const final { return argument; }                \
-    llvm::StringRef getDescription() const final { return description; }          \
-    void runOnOperation() override;                                               \
-  };
-
 }  // namespace recipec::ir

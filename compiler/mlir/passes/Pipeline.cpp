@@ -1,4 +1,4 @@
-// Pipeline.cpp — the pass order (Passes.h explains it) and the registration for recipe-opt.
+// Pipeline.cpp — the pass order (Passes.h explains it) and its registration for recipe-opt.
 #include "compiler/mlir/Passes.h"
 #include "mlir/Pass/PassRegistry.h"
 
@@ -17,17 +17,7 @@ void buildRecipePipeline(mlir::OpPassManager& pm) {
   pm.addPass(createPruneUnusedPass());
 }
 
-void registerRecipePasses() {
-  mlir::registerPass(createResolveImportsPass);
-  mlir::registerPass(createApplyOverridesPass);
-  mlir::registerPass(createInlineConstantsPass);
-  mlir::registerPass(createExpandPresetsPass);
-  mlir::registerPass(createResolveTrainPass);
-  mlir::registerPass(createNormaliseMixturesPass);
-  mlir::registerPass(createResolveDurationsPass);
-  mlir::registerPass(createValidateRulesPass);
-  mlir::registerPass(createAssignPhaseRangesPass);
-  mlir::registerPass(createPruneUnusedPass);
+void registerRecipePipeline() {
   mlir::PassPipelineRegistration<>("recipe-pipeline", "The whole recipe pipeline, resolve-imports to prune-unused",
                                    [](mlir::OpPassManager& pm) { buildRecipePipeline(pm); });
 }

@@ -1,10 +1,5 @@
-// PruneUnused.cpp — `prune-unused`: drops declarations the run never uses.
-//
-// `use "stdlib/models.recipe"` brings in every preset; the plan should list the model that
-// trains, not the library. Removed: models the train config does not name (kept when there is
-// no train config: a preset library compiled on its own keeps its models), mixtures no rule
-// or kept mixture names, tokenizers no dataset uses. Datasets and constants stay: a phase
-// without a `mix` trains on every dataset, and the plan records every constant.
+// PruneUnused.cpp — `prune-unused`. What it does and what it needs from the passes
+// before is the pass description in compiler/mlir/Passes.td (docs/passes.md).
 #include <set>
 
 #include "compiler/mlir/Passes.h"
@@ -12,11 +7,16 @@
 
 namespace recipec::ir {
 
+#define GEN_PASS_DEF_PRUNEUNUSED
+#include "RecipePasses.h.inc"
+
 using namespace mlir;
 
 namespace {
 
-RECIPE_MODULE_PASS(PruneUnusedPass, "prune-unused", "Drop models, mixtures and tokenizers nothing refers to")
+struct PruneUnusedPass : impl::PruneUnusedBase<PruneUnusedPass> {
+  void runOnOperation() override;
+};
 
 void PruneUnusedPass::runOnOperation() {
   ModuleOp module = getOperation();

@@ -1,20 +1,5 @@
-// ResolveDurations.cpp — `resolve-durations`: quantities -> optimizer steps where known.
-//
-// Needs resolve-train (tokens need batch x seq_len). Fills QuantityAttr.steps:
-//   steps    the value;
-//   tokens   ceil(tokens / (batch_seqs x seq_len));
-//   epochs   stays symbolic (-1): an epoch's length depends on the data's block count,
-//            which only the runtime has (and a phase after it starts at a symbolic step);
-//   percent  phase lengths: of the whole run, known when the train block gives `total` in
-//            steps or tokens, or when every other phase is a `for` of
-//            known length (total = fixed / (1 - percent/100)) or when an `until` fixes the
-//            run's end (total = its point + the fixed phases after it); rule intervals: of the
-//            enclosing phase; evaluation/checkpoint intervals, warmup and decay: of the run;
-//            each only when that length is known.
-// `total` itself resolves like a length (steps, tokens; epochs stay symbolic), and a `rest`
-// phase then ends at it (see Timeline.h). Also resolves count thresholds (`when step > 10k
-// steps`). Rounds up, like the runtime (runtime/train/Timeline.cpp), so both halves agree on
-// every boundary.
+// ResolveDurations.cpp — `resolve-durations`. What it does and what it needs from the passes
+// before is the pass description in compiler/mlir/Passes.td (docs/passes.md).
 #include <cmath>
 
 #include "compiler/mlir/Passes.h"
@@ -23,12 +8,16 @@
 
 namespace recipec::ir {
 
+#define GEN_PASS_DEF_RESOLVEDURATIONS
+#include "RecipePasses.h.inc"
+
 using namespace mlir;
 
 namespace {
 
-RECIPE_MODULE_PASS(ResolveDurationsPass, "resolve-durations",
-                   "Resolve steps, tokens and percentages to absolute optimizer steps where known")
+struct ResolveDurationsPass : impl::ResolveDurationsBase<ResolveDurationsPass> {
+  void runOnOperation() override;
+};
 
 int64_t ceilSteps(double x) { return static_cast<int64_t>(std::ceil(x - 1e-9)); }
 

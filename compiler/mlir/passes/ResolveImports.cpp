@@ -1,18 +1,5 @@
-// ResolveImports.cpp — `resolve-imports`: merges the recipe.file ops into one module.
-//
-// The precedence is the language's (compiler/sema/Loader.h, which the front end's checks
-// use; the test MlirMerge.AgreesWithLoader keeps the two in step):
-//   - `extends "a"`: start from everything a declares; the file's own declarations override
-//     named ones by name, phases by name (an overridden phase keeps its place), train
-//     settings key by key, evaluations by (metric, dataset, split), events by trigger,
-//     the checkpoint policy as a whole;
-//   - `use "f"`: f's named declarations (let, tokenizer, dataset, mixture, model) come into
-//     scope unless the file declares the same name; two imports declaring one name is an
-//     error;
-//   - a name is looked up per kind: a dataset and a mixture may share a name.
-// Output order is canonical (named declarations by kind, then name; then train, phases in
-// run order, evaluations, checkpoint, events), so reordering declarations in a recipe does
-// not change the IR.
+// ResolveImports.cpp — `resolve-imports`. What it does and what it needs from the passes
+// before is the pass description in compiler/mlir/Passes.td (docs/passes.md).
 #include <map>
 #include <vector>
 
@@ -21,12 +8,16 @@
 
 namespace recipec::ir {
 
+#define GEN_PASS_DEF_RESOLVEIMPORTS
+#include "RecipePasses.h.inc"
+
 using namespace mlir;
 
 namespace {
 
-RECIPE_MODULE_PASS(ResolveImportsPass, "resolve-imports",
-                   "Merge the recipe.file ops by the rules of use and extends")
+struct ResolveImportsPass : impl::ResolveImportsBase<ResolveImportsPass> {
+  void runOnOperation() override;
+};
 
 enum Kind { kLet, kTokenizer, kDataset, kMixture, kModel, kKinds };
 const char* const kKindNames[] = {"constant", "tokenizer", "dataset", "mixture", "model"};

@@ -1,11 +1,5 @@
-// ResolveTrain.cpp — `resolve-train`: the train block becomes one explicit train_config.
-//
-// Needs constants inlined. Reads each recipe.setting and fills what the recipe left out with
-// the defaults the plan then records (docs/plan.md): micro_batch = batch, grad_clip 1.0,
-// adamw betas (0.9, 0.95), eps 1e-8, weight_decay 0, schedule constant with no warmup,
-// min_lr 0, wsd decay 10% of the run, precision fp32, seed 0, no `total` (the phases say how
-// long the run is). `batch 64k tokens` becomes sequences (it must divide by seq_len); `min_lr = 10%` becomes 10% of lr. A module without a
-// train block (a library of presets) passes through unchanged; plan emission requires one.
+// ResolveTrain.cpp — `resolve-train`. What it does and what it needs from the passes
+// before is the pass description in compiler/mlir/Passes.td (docs/passes.md).
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -15,6 +9,9 @@
 #include "compiler/mlir/passes/PassUtil.h"
 
 namespace recipec::ir {
+
+#define GEN_PASS_DEF_RESOLVETRAIN
+#include "RecipePasses.h.inc"
 
 using namespace mlir;
 
@@ -27,8 +24,9 @@ double tidy(double v) {
   return std::strtod(buf, nullptr);
 }
 
-RECIPE_MODULE_PASS(ResolveTrainPass, "resolve-train",
-                   "Turn the train block into an explicit recipe.train_config with defaults filled in")
+struct ResolveTrainPass : impl::ResolveTrainBase<ResolveTrainPass> {
+  void runOnOperation() override;
+};
 
 class TrainReader {
  public:

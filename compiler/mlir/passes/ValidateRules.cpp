@@ -1,28 +1,21 @@
-// ValidateRules.cpp — `validate-rules`: rules and events valid in their context.
-//
-// The front end's checks (compiler/sema/CheckRules.cpp) catch all of these with better
-// messages; this pass is the IR-level safety net for IR that did not come from a checked
-// recipe (recipe-opt inputs, future front ends) and for what merging can create (an
-// `extends` that moves a `rest` phase before another). Checks:
-//   - nothing follows a phase that runs for the `rest`;
-//   - `focus` and `drop` need a per-block table recorded by an earlier phase or an earlier
-//     rule of the same phase (`order` scores the blocks itself when nothing is recorded);
-//   - a percentile threshold only where blocks are ranked (focus, drop); a sigma threshold
-//     only on a running series (loss, grad_norm) and never to rank blocks;
-//   - `step` / `tokens` conditions compare with counts, others with plain numbers;
-//   - `val.ppl(d.val)` names a dataset with a held-out split;
-//   - after normalise-mixtures, mix weights name datasets only.
+// ValidateRules.cpp — `validate-rules`. What it does and what it needs from the passes
+// before is the pass description in compiler/mlir/Passes.td (docs/passes.md).
 #include "compiler/mlir/Passes.h"
 #include "compiler/mlir/passes/PassUtil.h"
 #include "runtime/plan/Methods.h"
 
 namespace recipec::ir {
 
+#define GEN_PASS_DEF_VALIDATERULES
+#include "RecipePasses.h.inc"
+
 using namespace mlir;
 
 namespace {
 
-RECIPE_MODULE_PASS(ValidateRulesPass, "validate-rules", "Check that every rule and event is valid in its context")
+struct ValidateRulesPass : impl::ValidateRulesBase<ValidateRulesPass> {
+  void runOnOperation() override;
+};
 
 LogicalResult checkCondition(Operation* op, ConditionAttr c, bool ranksBlocks, Block* scope) {
   auto q = llvm::dyn_cast<QuantityAttr>(c.getThreshold());

@@ -8,7 +8,8 @@
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 
 int main(int argc, char** argv) {
-  recipec::ir::registerRecipePasses();
+  recipec::ir::registerRecipePasses();  // generated from Passes.td
+  recipec::ir::registerRecipePipeline();
   mlir::DialectRegistry registry;
   registry.insert<recipec::ir::RecipeDialect>();
   return mlir::asMainReturnCode(mlir::MlirOptMain(argc, argv, "recipe dialect driver\n", registry));

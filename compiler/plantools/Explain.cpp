@@ -1,12 +1,12 @@
 // Explain.cpp — see Explain.h.
-#include "compiler/mlir/Explain.h"
+#include "compiler/plantools/Explain.h"
 
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <sstream>
 
-#include "compiler/mlir/PlanTree.h"
+#include "compiler/plantools/PlanTree.h"
 
 namespace recipec::explain {
 

@@ -1,7 +1,7 @@
 // test_diff.cpp — `recipec diff`: recipes that mean the same are reported identical; each
 // kind of change is reported once, at its path, with both source positions.
 #include "MlirTestUtil.h"
-#include "compiler/mlir/PlanDiff.h"
+#include "compiler/plantools/PlanDiff.h"
 
 namespace recipec::testing {
 namespace {
@@ -213,26 +213,8 @@ TEST(DiffCommand, JsonAndRunDirectories) {
   EXPECT_EQ(recipec("diff " + b + " " + dir.path() + "/run").code, 0);
 }
 
-}  // namespace
-}  // namespace recipec::testing
+// ---- where a change was written ------------------------------------------------------------
 
-namespace {
-// A ramp's arrow stays inside a value; long normalised weights read rounded, unless the
-// rounding would hide the change.
-TEST(DiffText, RampsReadAsRampsAndNumbersRounded) {
-  std::vector<recipec::plandiff::Change> changes{
-      {"phase a / mix", "changed", "web 0.2 -> 0.1, code 0.8 -> 0.9", "web 0.2 -> 0.0909090909091, code 0.8 -> 0.909090909091", "x:1:1", "y:2:1"},
-      {"train / optimizer / lr", "changed", "0.000300001", "0.000300002", "", ""}};
-  const std::string t = recipec::plandiff::renderText(changes, "a", "b");
-  EXPECT_NE(t.find("was  web 0.2 -> 0.1, code 0.8 -> 0.9   (x:1:1)"), std::string::npos) << t;
-  EXPECT_NE(t.find("now  web 0.2 -> 0.09091, code 0.8 -> 0.9091   (y:2:1)"), std::string::npos) << t;
-  EXPECT_NE(t.find("was  0.000300001"), std::string::npos) << t;  // 4 digits would read the same
-  EXPECT_NE(t.find("now  0.000300002"), std::string::npos) << t;
-}
-}  // namespace
-
-namespace recipec::testing {
-namespace {
 // Two constants of one rule, both overridden: each change points at its own `let`, on both
 // sides (the interval's constant too, which the front end resolves before inlining).
 TEST(DiffWhere, EachChangedValueNamesTheConstantThatGaveIt) {
@@ -247,6 +229,54 @@ TEST(DiffWhere, EachChangedValueNamesTheConstantThatGaveIt) {
     EXPECT_NE(c.sourceBefore.find("a.recipe" + line), std::string::npos) << describe(changes);
     EXPECT_NE(c.sourceAfter.find("b.recipe" + line), std::string::npos) << describe(changes);
   }
+}
+// `init from` through a `let`: the change is the let's, on both sides, whether the other
+// side is an ablation that overrides it or the plan of a run compiled with `--set`.
+const char* kInitFrom = "  init from weights\n";
+
+std::string withInitFrom(const std::string& weights) {
+  return edit(kBase, "  schedule cosine(warmup = 20 steps)\n", "  schedule cosine(warmup = 20 steps)\n" + std::string(kInitFrom)) +
+         "let weights = \"" + weights + "\"\n";
+}
+
+TEST(DiffWhere, InitFromThroughALetNamesTheLet) {
+  RecipeDir dir;
+  std::string base = dir.write("base.recipe", withInitFrom("runs/base/model.safetensors"));
+  std::string ablation = dir.write("ablation.recipe",
+                                   "recipe \"other\" extends \"base.recipe\"\n\nlet weights = \"runs/other/model.safetensors\"\n");
+  auto changes = plandiff::diffPlans(planOf(base), planOf(ablation));
+  expectOne(changes, "model net / init_from", "runs/base/model.safetensors", "runs/other/model.safetensors");
+  EXPECT_EQ(changes[0].sourceBefore, base + ":24:5");      // the let, not `init from` (14:3)
+  EXPECT_EQ(changes[0].sourceAfter, ablation + ":3:5");
+
+  // What the user reads, in full.
+  CmdResult r = recipec("diff " + base + " " + ablation);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.out, base + " -> " + ablation + ": 1 difference\n" +
+                       "  model net / init_from\n"
+                       "      was  runs/base/model.safetensors   (" + base + ":24:5)\n"
+                       "      now  runs/other/model.safetensors   (" + ablation + ":3:5)\n");
+}
+
+TEST(DiffWhere, InitFromSetOnTheCommandLineNamesTheSet) {
+  RecipeDir dir;
+  std::string base = dir.write("base.recipe", withInitFrom("runs/base/model.safetensors"));
+  CmdResult plan = recipec("compile " + base + " --emit=plan --set 'weights=\"runs/other/model.safetensors\"'");
+  ASSERT_EQ(plan.code, 0);
+  writeFile(dir.path() + "/run/plan.json", plan.out);
+  CmdResult r = recipec("diff " + base + " " + dir.path() + "/run");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.out, base + " -> " + dir.path() + "/run: 1 difference\n" +
+                       "  model net / init_from\n"
+                       "      was  runs/base/model.safetensors   (" + base + ":24:5)\n"
+                       "      now  runs/other/model.safetensors   (<--set weights=\"runs/other/model.safetensors\">:1:5)\n");
+  // A literal path on one side, the let unchanged: the `init from` lines changed, not the let.
+  std::string literal = dir.write("literal.recipe", edit(withInitFrom("runs/base/model.safetensors"), kInitFrom,
+                                                         "  init from \"runs/other/model.safetensors\"\n"));
+  auto changes = plandiff::diffPlans(planOf(base), planOf(literal));
+  expectOne(changes, "model net / init_from", "runs/base/model.safetensors", "runs/other/model.safetensors");
+  EXPECT_EQ(changes[0].sourceBefore, base + ":14:3");
+  EXPECT_EQ(changes[0].sourceAfter, literal + ":14:3");
 }
 }  // namespace
 }  // namespace recipec::testing

@@ -1,12 +1,12 @@
 // PlanTree.cpp — plan -> diff tree (see PlanTree.h).
-#include "compiler/mlir/PlanTree.h"
+#include "compiler/plantools/PlanTree.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 
-#include "compiler/mlir/PlanPaths.h"
+#include "compiler/plantools/PlanPaths.h"
 
 namespace recipec::plandiff {
 
@@ -181,9 +181,12 @@ Node planTree(const plan::Plan& p) {
     Node n = group(path, m.arch + ", " + std::to_string(m.n_layer) + " layers, d_model " + std::to_string(m.d_model) +
                              ", " + std::to_string(m.n_head) + " heads");
     locate(n, p, path);
+    // A field's own source, and the constants it alone took its value from (`init from
+    // base` records "model net / init_from / uses constant base"); the model's constants
+    // (its fields' `let`s) otherwise.
     auto add = [&](const std::string& k, const std::string& v) {
       Node l = leaf(k, v);
-      l.source = source(p, pp::join(path, k));
+      locate(l, p, pp::join(path, k));
       n.children.push_back(l);
     };
     add("arch", m.arch);

@@ -1,5 +1,5 @@
 // PlanDiff.cpp — tree diff of two plans (see PlanDiff.h).
-#include "compiler/mlir/PlanDiff.h"
+#include "compiler/plantools/PlanDiff.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -7,8 +7,8 @@
 
 #include <map>
 
-#include "compiler/mlir/PlanPaths.h"
-#include "compiler/mlir/PlanTree.h"
+#include "compiler/plantools/PlanPaths.h"
+#include "compiler/plantools/PlanTree.h"
 
 namespace recipec::plandiff {
 
