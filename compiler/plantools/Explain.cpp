@@ -74,7 +74,10 @@ std::string ruleText(const plan::Rule& r) {
                                    " over the phase"
                              : "mix " + mixText(a.mixture, false);
   } else if (a.kind == "order") {
-    s = "order the blocks by " + a.method + ", " + (a.direction == "descending" ? "hardest" : "easiest") + " first";
+    const bool sources = a.granularity == "sources";
+    s = std::string(sources ? "train the sources one after another, by mean " : "order the blocks by ") + a.method +
+        ", " + (a.direction == "descending" ? "hardest" : "easiest") + " first" +
+        " (scored with the current model at the phase's start where nothing is recorded)";
   } else if (a.kind == "record") {
     s = "record each block's " + a.metric + " (the per-" + a.granularity + " table)";
   } else if (a.kind == "focus") {
@@ -94,13 +97,20 @@ std::string ruleText(const plan::Rule& r) {
       }
   } else if (a.kind == "reweight") {
     if (a.method == "irdro") {
-      auto l = a.params.count("lambda") ? a.params.at("lambda") : 1.0;
-      s = "weight each sample by softmax(loss / " + num(l) + ") over the batch (IR-DRO)";
+      // The plan holds every parameter (the compiler writes the defaults).
+      const double pool = a.params.count("pool") ? a.params.at("pool") : 1;
+      s = "weight each sample by softmax(loss / " + num(a.params.at("lambda")) + ") over " +
+          (pool > 1 ? "pools of " + num(pool) + " micro-batches" : "each micro-batch") + " (IR-DRO)";
     } else {
       s = "train on a slice of the batch ranked by loss (" + a.method;
       for (const auto& [k, v] : a.params) s += ", " + k + " " + num(v);
       s += ")";
     }
+  } else if (a.kind == "fresh") {
+    s = "draw only blocks no earlier step trained on (a new round of data)";
+  } else if (a.kind == "remix") {
+    s = "re-weight the mixture: each source x exp(" + num(a.params.at("rate")) +
+        " x its loss drop over the previous phase, first vs last " + pct(a.params.at("window")) + ")";
   } else if (a.kind == "set") {
     for (const auto& [k, v] : a.params) s += "set " + k + " to " + num(v);
   } else if (a.kind == "stop") {

@@ -53,6 +53,7 @@ struct Param {
     std::string lo = min_inclusive ? ">= " : "> ";
     if (percent && !as_fraction)
       return "(need more than " + num(min * 100) + "% and at most " + num(max * 100) + "%)";
+    if (std::isinf(min) && std::isinf(max)) return "(need a number)";
     if (whole) return "(need a whole number " + lo + num(min) + ")";
     if (std::isinf(max)) return "(need " + lo + num(min) + ")";
     return "(need " + num(min) + (min_inclusive ? " <= " : " < ") + name + (max_inclusive ? " <= " : " < ") +
