@@ -85,7 +85,7 @@ struct Action {
   ExprPtr value;               // mix: Object or Name; subnet: Object; reweight, call: Call; set: value
   Ident target;                // order by <target>; record <target>; set <target>
   std::optional<Ident> modifier;  // order by ppl <ascending>; record ppl per <block>
-  std::optional<Ident> unit;      // order <sources> by ppl
+  std::optional<Ident> qualifier; // order <sources> by ppl; record ppl per block <relative>
   SourceRange range;
 };
 

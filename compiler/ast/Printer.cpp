@@ -63,7 +63,7 @@ class Dumper {
         for (const auto& r : p.rules) {
           std::string s = "Rule";
           if (r.action.kind != ast::Action::Kind::Call) s += " " + r.action.keyword.name;
-          if (r.action.unit) s += " " + r.action.unit->name;
+          if (r.action.qualifier) s += " " + r.action.qualifier->name;
           if (r.action.target.name.size()) s += " " + r.action.target.name;
           if (r.action.modifier) s += " " + r.action.modifier->name;
           if (r.action.value) s += " " + printExpr(*r.action.value);

@@ -361,13 +361,14 @@ class Generator {
         if (!weights && !mixture) error(a.value->range) << "`mix` needs a mixture or weights";
         break;
       case ast::Action::Kind::Order:
-        if (a.unit && a.unit->name != "blocks") params.set("unit", str(a.unit->name));
+        if (a.qualifier && a.qualifier->name != "blocks") params.set("unit", str(a.qualifier->name));
         params.set("by", str(a.target.name));
         params.set("direction", str(a.modifier ? a.modifier->name : "ascending"));
         break;
       case ast::Action::Kind::Record:
         params.set("metric", str(a.target.name));
         params.set("per", str(a.modifier ? a.modifier->name : "block"));
+        if (a.qualifier && a.qualifier->name != "visited") params.set("form", str(a.qualifier->name));
         break;
       case ast::Action::Kind::Subnet:
         // What is not sampled is kept whole: the plan states all three rates.

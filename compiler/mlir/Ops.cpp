@@ -407,7 +407,7 @@ LogicalResult RuleOp::verify() {
   // Word parameters (`order by ppl ascending`, `record ppl per block`).
   for (const auto& w : spec->words) {
     StringRef v = paramWord(w.name);
-    if (v.empty() && w.name == "unit") continue;  // blocks, the default
+    if (v.empty() && (w.name == "unit" || w.name == "form")) continue;  // the defaults: blocks, visited
     if (!inChoices(v, w)) {
       if (kind == ActionKind::Order && w.name == "by") return emitError() << "`order by` ranks by ppl or loss, not " << q(v);
       if (kind == ActionKind::Order && w.name == "direction")

@@ -268,7 +268,11 @@ class Emitter {
             a.direction = word("direction");
             a.granularity = word("unit");  // "" = blocks
             break;
-          case ActionKind::Record: a.metric = word("metric"); a.granularity = word("per"); break;
+          case ActionKind::Record:
+            a.metric = word("metric");
+            a.granularity = word("per");
+            a.form = word("form");  // "" = as visited
+            break;
           case ActionKind::Reweight: a.method = word("method"); break;
           default: break;
         }

@@ -383,13 +383,14 @@ class Builder {
       // `order [unit] by target [direction]`: the idents before BY are the unit.
       std::vector<P::IdentContext*> before, after;
       for (auto* id : c->ident()) (id->getStart()->getTokenIndex() < c->BY()->getSymbol()->getTokenIndex() ? before : after).push_back(id);
-      if (!before.empty()) act.unit = ident(before[0]);
+      if (!before.empty()) act.qualifier = ident(before[0]);
       act.target = ident(after.at(0));
       if (after.size() > 1) act.modifier = ident(after[1]);
     } else if (auto* c = dynamic_cast<P::RecordActionContext*>(a)) {
       act.kind = ast::Action::Kind::Record;
       act.target = ident(c->ident(0));
       act.modifier = ident(c->ident(1));
+      if (c->ident().size() > 2) act.qualifier = ident(c->ident(2));
     } else if (auto* c = dynamic_cast<P::SubnetActionContext*>(a)) {
       act.kind = ast::Action::Kind::Subnet;
       act.value = object(c->object());

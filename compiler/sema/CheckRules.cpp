@@ -445,14 +445,27 @@ void Checker::checkRule(const ast::PhaseDecl& phase, const ast::Rule& r, bool& r
       break;
     }
     case ast::Action::Kind::Order:
-      if (a.unit) oneOf(*a.unit, *spec->word("unit"), "order unit", "E0206");
+      if (a.qualifier) oneOf(*a.qualifier, *spec->word("unit"), "order unit", "E0206");
       oneOf(a.target, *spec->word("by"), "ordering metric", "E0203");
       if (a.modifier) oneOf(*a.modifier, *spec->word("direction"), "order", "E0206");
       break;
     case ast::Action::Kind::Record:
       oneOf(a.target, *spec->word("metric"), "recorded metric", "E0203");
       if (a.modifier) oneOf(*a.modifier, *spec->word("per"), "granularity", "E0206");
+      if (a.qualifier) oneOf(*a.qualifier, *spec->word("form"), "record form", "E0206");
       recordsTable = true;
+      {
+        // One table, one form: what `focus` ranks must mean the same in every phase.
+        const std::string form = a.qualifier ? a.qualifier->name : "visited";
+        if (!recordForm_) {
+          recordForm_ = std::make_pair(form, a.range);
+        } else if (recordForm_->first != form) {
+          auto& d = d_.error("E0343", "this `record` keeps the table `" + form + "`, an earlier one `" +
+                                          recordForm_->first + "`", a.range, "`" + form + "` here");
+          d.secondary.push_back({recordForm_->second, "`" + recordForm_->first + "` here"});
+          d.help = "write the same form in every `record` of the recipe (`record ppl per block " + recordForm_->first + "`)";
+        }
+      }
       break;
     case ast::Action::Kind::Subnet:
       checkFields(*a.value, spec->paramNames(), "subnet field");

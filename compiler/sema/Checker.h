@@ -33,6 +33,7 @@ class Checker {
   void checkCheckpoint(const ast::CheckpointDecl& c);
   // Phases, rules, events (CheckRules.cpp)
   void checkPhases();
+  std::optional<std::pair<std::string, diag::SourceRange>> recordForm_;  // the first `record`'s form
   void checkMethodValue(const plan::methods::Param& p, const ast::Expr* written, const std::string& what);
   void checkMethodCall(const plan::methods::Action& spec, const ast::Expr& call);
   void checkRule(const ast::PhaseDecl& phase, const ast::Rule& r, bool& recordsTable,

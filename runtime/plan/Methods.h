@@ -140,7 +140,11 @@ inline const std::vector<Action>& actions() {
                  "model at phase start when nothing is recorded"});
     t.push_back({"record", "", "LFR", "runtime/train/methods/Lfr.cpp", Form::kSpecial, {},
                  {{"metric", {"ppl", "loss"}, "what is stored (the table keeps the loss; ppl = exp(loss))"},
-                  {"per", {"block"}, "granularity"}},
+                  {"per", {"block"}, "granularity"},
+                  {"form", {"visited", "relative", "rescored"},
+                   "`visited`: the loss when the block was trained on (LFR's form); `relative`: minus the "
+                   "step's mean loss; `rescored`: the blocks are scored again with the current model "
+                   "before each focus/drop ranks them"}},
                  TableUse::kBuilds, Condition::kTrigger, "record ppl per block",
                  "store each block's loss from the training forward pass"});
     t.push_back({"focus", "", "LFR", "runtime/train/methods/Lfr.cpp", Form::kWord, {}, {}, TableUse::kNeeds,

@@ -77,7 +77,9 @@ struct Action {
   std::string method;                      // reweight: "irdro" | "rank"; order: "ppl"
   std::string direction;                   // order: "ascending" | "descending"
   std::string metric;                      // record: "ppl"
-  std::string granularity;                 // record: "block"
+  std::string granularity;                 // record: "block"; order: "" (blocks) | "sources"
+  std::string form;                        // record: "" (as visited) | "relative" | "rescored";
+                                           // written only when set
 };
 
 struct Rule {
@@ -253,11 +255,12 @@ inline void to_json(nlohmann::json& j, const Action& v) {
   RECIPEC_JSON_PUT(kind) RECIPEC_JSON_PUT(mixture) RECIPEC_JSON_PUT(mixture_name)
   RECIPEC_JSON_PUT(params) RECIPEC_JSON_PUT(method) RECIPEC_JSON_PUT(direction)
   RECIPEC_JSON_PUT(metric) RECIPEC_JSON_PUT(granularity)
+  if (!v.form.empty()) j["form"] = v.form;
 }
 inline void from_json(const nlohmann::json& j, Action& v) {
   RECIPEC_JSON_GET(kind) RECIPEC_JSON_GET(mixture) RECIPEC_JSON_GET(mixture_name)
   RECIPEC_JSON_GET(params) RECIPEC_JSON_GET(method) RECIPEC_JSON_GET(direction)
-  RECIPEC_JSON_GET(metric) RECIPEC_JSON_GET(granularity)
+  RECIPEC_JSON_GET(metric) RECIPEC_JSON_GET(granularity) RECIPEC_JSON_GET(form)
 }
 inline void to_json(nlohmann::json& j, const Rule& v) {
   RECIPEC_JSON_PUT(action) detail::put_opt(j, "when", v.when);

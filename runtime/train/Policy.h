@@ -116,6 +116,10 @@ struct PolicyContext {
   uint64_t seed = 0;
   int64_t phase_index = 0, phase_start = 0, phase_end = 0;
   BlockTable table;
+  // What the table's values are: "" (each block's loss when trained on), "relative" (minus
+  // its step's mean loss) or "rescored" (re-measured with the current model before each
+  // focus/drop ranks it). One form per run: the `record` rules' (Trainer setup).
+  std::string table_form;
   Selection selection;
   // focus/drop results: key -> (total) bool CPU mask of blocks kept. selection.allowed is
   // their intersection (rebuildAllowed), so re-ranking one rule never compounds with its
@@ -145,6 +149,7 @@ struct MicroBatch {
   at::Tensor losses;       // (b) float32 per-sample mean token loss
   at::Tensor dataset_ids;  // (b) int64
   at::Tensor block_ids;    // (b) int64
+  at::Tensor step_mean;    // () float32: the mean loss of the whole step's batch
 };
 
 class Policy {

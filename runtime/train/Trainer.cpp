@@ -166,7 +166,14 @@ void Run::setup() {
   ctx_.data_usage = [this] { return feed_->usage(); };
   bool remix = false;
   for (const auto& ph : plan_.phases)
-    for (const auto& rule : ph.rules) remix = remix || rule.action.kind == "remix";
+    for (const auto& rule : ph.rules) {
+      remix = remix || rule.action.kind == "remix";
+      if (rule.action.kind != "record") continue;
+      if (!ctx_.table_form.empty() && rule.action.form != ctx_.table_form)
+        throw plan::PlanError("rule " + rule.source + ": `record ... " + (rule.action.form.empty() ? "visited" : rule.action.form) +
+                              "` in a run whose table is `" + ctx_.table_form + "`: one table, one form");
+      ctx_.table_form = rule.action.form;
+    }
   if (remix) ctx_.sources.init(per_dataset.size(), device_);  // only `remix` reads it
   rules_.clear();
   for (const auto& ph : plan_.phases) {

@@ -123,7 +123,7 @@ train {
   optimizer adamw(lr = 3e-3)
   seed 7
 }
-phase learn for 3 steps { mix { a: 0.5, b: 0.5 }; record ppl per block }
+phase learn for 3 steps { mix { a: 0.5, b: 0.5 }; )" << (rule.rfind("record", 0) == 0 ? "" : learn_record_) << R"( }
 phase test for 3 steps {
   )" << (rule.rfind("mix", 0) == 0 ? "" : "mix { a: 0.5, b: 0.5 }") << R"(
   )" << rule << R"(
@@ -131,6 +131,7 @@ phase test for 3 steps {
 )";
     return path;
   }
+  std::string learn_record_ = "record ppl per block";
   Result recipec(std::vector<std::string> args) {
     args.insert(args.begin(), RECIPEC_BIN);
     return runCommand(args, root_);
@@ -194,6 +195,35 @@ TEST_F(MethodsTable, AValueOutOfRangeFailsCheckAtItsLineWithTheRange) {
       EXPECT_NE(check.out.find(p.rangeText()), std::string::npos) << check.out;
       EXPECT_EQ(check.out.find("internal"), std::string::npos) << check.out;
     }
+  }
+}
+
+// The debiased forms of LFR's table: `relative` ranks each block's loss against its step's
+// mean (so the threshold is a ratio near 1), `rescored` measures every block again with the
+// current model before the focus ranks them (a `score` event with its cost).
+TEST_F(MethodsTable, RecordFormsChangeWhatFocusRanks) {
+  ::setenv("RECIPEC_RUNTIME", RECIPEC_RUNTIME_BIN, 1);
+  int n = 200;
+  for (const std::string form : {"visited", "relative", "rescored"}) {
+    SCOPED_TRACE(form);
+    learn_record_ = "record ppl per block " + form;
+    const auto recipe = write("focus when ppl > p50", ++n);
+    const auto dir = runDir("f" + std::to_string(n));
+    const auto run = recipec({"run", recipe.string(), "--run-dir", dir, "--quiet"});
+    ASSERT_EQ(run.rc, 0) << run.out;
+    double threshold = 0;
+    int64_t scored = 0;
+    for (const auto& e : metrics(dir, "event")) {
+      if (e["event"] == "focus") threshold = e["threshold_ppl"].get<double>();
+      if (e["event"] == "score") scored += e["blocks"].get<int64_t>();
+    }
+    if (form == "relative") {
+      EXPECT_GT(threshold, 0.5);
+      EXPECT_LT(threshold, 2.0);  // exp(loss - step mean): a ratio, not a perplexity
+    } else {
+      EXPECT_GT(threshold, 10.0);  // a perplexity of an untrained byte model
+    }
+    EXPECT_EQ(scored > 0, form == "rescored");
   }
 }
 

@@ -18,13 +18,20 @@ class RecordPolicy : public Policy {
     const auto& s = spec();
     const auto& metrics = s.word("metric")->choices;
     const auto& per = s.word("per")->choices;
+    const auto& forms = s.word("form")->choices;
+    if (!r.action.form.empty() && std::find(forms.begin(), forms.end(), r.action.form) == forms.end())
+      fail("unknown record form `" + r.action.form + "` (expected visited, relative or rescored)");
     if ((!r.action.metric.empty() && std::find(metrics.begin(), metrics.end(), r.action.metric) == metrics.end()) ||
         (!r.action.granularity.empty() && std::find(per.begin(), per.end(), r.action.granularity) == per.end()))
       fail("only `record ppl|loss per block` is supported");
   }
   void fire(PolicyContext&) override { active_ = true; }
   void afterForward(PolicyContext& ctx, const MicroBatch& mb) override {
-    if (active_) ctx.table.record(mb.losses, mb.dataset_ids, mb.block_ids);
+    if (!active_) return;
+    // `relative`: what a block costs beyond its step, so a block seen early (when every
+    // loss is high) is not ranked hard for that alone.
+    if (rule_.action.form == "relative") ctx.table.record(mb.losses - mb.step_mean, mb.dataset_ids, mb.block_ids);
+    else ctx.table.record(mb.losses, mb.dataset_ids, mb.block_ids);
   }
   void endPhase(PolicyContext&) override { active_ = false; }
   nlohmann::json state() const override { return active_; }
@@ -56,6 +63,10 @@ class FilterPolicy : public Policy {
   bool conditionFiltersBlocks() const override { return true; }
 
   void fire(PolicyContext& ctx) override {
+    if (ctx.table_form == "relative" && rule_.when->threshold.kind == "number")
+      fail("a number threshold compares perplexities, but the table is `relative` (losses beyond their step's "
+           "mean): use a percentile such as p50");
+    if (ctx.table_form == "rescored") rescore(ctx);
     const auto table = ctx.table.toCpu();  // (total) float32 — the one transfer
     const float* v = table.data_ptr<float>();
     const int64_t n = table.numel();
@@ -95,6 +106,26 @@ class FilterPolicy : public Policy {
     ctx.rebuildAllowed();
     ctx.event(rule_.action.kind, {{"rule", describe()}, {"threshold_ppl", std::exp(threshold_loss)},
                                   {"kept", kept}, {"of", n}, {"recorded", int64_t(seen.size())}});
+  }
+
+  // `record ... rescored`: every block of the datasets the table covers is measured again
+  // with the current model, so the ranking says what is hard now, not what was hard when
+  // the block was seen.
+  void rescore(PolicyContext& ctx) {
+    if (!ctx.score_blocks) return;
+    const auto table = ctx.table.toCpu();
+    const float* v = table.data_ptr<float>();
+    std::vector<size_t> covered;
+    for (size_t d = 0; d < ctx.table.datasets(); ++d) {
+      bool any = false;
+      for (int64_t i = 0; i < ctx.table.size(d) && !any; ++i) any = !std::isnan(v[ctx.table.offset(d) + i]);
+      if (any) covered.push_back(d);
+    }
+    if (covered.empty()) return;
+    auto cost = ctx.score_blocks(covered, 0);
+    cost["rule"] = describe();
+    cost["note"] = "rescored with the current model before ranking";
+    ctx.event("score", cost);
   }
 
  private:
