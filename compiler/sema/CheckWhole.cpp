@@ -7,9 +7,11 @@
 //   E0212  mixtures nested more than 64 deep (the DFS here and the passes are bounded)
 //   E0380  `val.ppl(d.val)` on a dataset without a val split
 //   E0382  a phase that ends before it starts (`until 300 steps` after 500 steps of phases)
+//   E0383  a phase that ends past the train block's `total` (in steps)
 //   W0410  a second `mix` at a phase's start: the first never takes effect
 //   W0411  a re-ranking `focus`/`drop`/`order ... every N` in a phase that records nothing:
 //          it ranks the same table each time
+//   W0412  `remix` in the first phase: no phase before it to measure
 #include <functional>
 #include <map>
 
@@ -89,10 +91,13 @@ void Checker::checkWholeRecipe() {
   for (const auto& [name, m] : s_.mixtures)
     if (state[name] == 0) visit(name);
 
-  // Phase ranges as far as they are known in steps.
+  // Phase ranges as far as they are known in steps, and the run's `total` when it is in steps.
   int64_t start = 0;
-  bool known = true;
+  bool known = true, pastTotal = false;
   const ast::PhaseDecl* previous = nullptr;
+  const ast::Setting* totalSetting = s_.train.count("total") ? s_.train.at("total") : nullptr;
+  const Expr* total = totalSetting ? resolve(totalSetting->value.get()) : nullptr;
+  if (total && !(total->kind == K::Quantity && total->unit == "steps")) total = nullptr;
   for (const ast::PhaseDecl* ph : s_.phases) {
     const Expr* q = ph->duration.quantity ? resolve(ph->duration.quantity.get()) : nullptr;
     const bool steps = q && q->kind == K::Quantity && q->unit == "steps";
@@ -109,6 +114,15 @@ void Checker::checkWholeRecipe() {
     } else {
       start = ph->duration.kind == ast::Duration::Kind::Until ? std::max<int64_t>(start, int64_t(q->number))
                                                              : start + int64_t(q->number);
+      if (total && !pastTotal && double(start) > total->number) {
+        pastTotal = true;  // the phases after it are past it too: one error says it
+        auto& d = d_.error("E0383",
+                           "phase `" + ph->name.name + "` ends at step " + std::to_string(start) +
+                               ", past the run's total of " + fmtNumber(total->number) + " steps",
+                           ph->duration.range, "ends after the run does");
+        d.secondary.push_back({totalSetting->value->range, "the run's length"});
+        d.help = "shorten the phases, or raise `total` to " + std::to_string(start) + " steps";
+      }
     }
     previous = ph;
   }
@@ -144,6 +158,13 @@ void Checker::checkWholeRecipe() {
                              r.every->range, "the same table each time");
         d.notes.push_back("the table changes only where a phase has `record ppl per block`");
         d.help = "add `record ppl per block` to phase `" + ph->name.name + "`, or drop `every` to rank once";
+      }
+      // `remix` reads the phase before; the first phase has none.
+      if (ph == s_.phases.front() && r.action.keyword.name == "remix") {
+        auto& d = d_.warning("W0412", "`remix` in the first phase has no earlier phase to measure", r.action.keyword.range,
+                             "the mixture stays as written");
+        d.notes.push_back("`remix` re-weights a phase's mixture from each source's perplexity change in the phase before");
+        d.help = "move `remix` to the second round (a later phase)";
       }
     }
   }
