@@ -51,7 +51,7 @@ ruleStmt  : action (WHEN condition)? (EVERY interval)? ;
 action
   : MIX (object | ident)                             # mixAction
   | ORDER ident? BY ident ident?                     # orderAction      // order [sources] by ppl ascending
-  | RECORD ident PER ident ident?                    # recordAction     // record ppl per block [relative]
+  | RECORD ident ident? PER ident                    # recordAction     // record [relative] ppl per block
   | SUBNET object                                    # subnetAction
   | REWEIGHT call                                    # reweightAction
   | SET ident ASSIGN expr                            # setAction

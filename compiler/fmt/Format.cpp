@@ -347,8 +347,6 @@ class Printer {
     if (first == P::EVERY) return true;
     if (rule->condition()) return first == P::OVER && !rule->condition()->quantity();
     if (first == P::WHEN) return true;
-    // `record ppl per block` without a form: a next word would be read as one.
-    if (auto* record = dynamic_cast<P::RecordActionContext*>(rule->action())) return record->ident().size() == 2;
     if (auto* order = dynamic_cast<P::OrderActionContext*>(rule->action())) {
       // `order [unit] by ppl` without a direction: a next word would be read as one.
       size_t after = 0;

@@ -388,9 +388,11 @@ class Builder {
       if (after.size() > 1) act.modifier = ident(after[1]);
     } else if (auto* c = dynamic_cast<P::RecordActionContext*>(a)) {
       act.kind = ast::Action::Kind::Record;
-      act.target = ident(c->ident(0));
-      act.modifier = ident(c->ident(1));
-      if (c->ident().size() > 2) act.qualifier = ident(c->ident(2));
+      // `record [form] metric per granularity`
+      const auto ids = c->ident();
+      if (ids.size() > 2) act.qualifier = ident(ids[0]);
+      act.target = ident(ids[ids.size() - 2]);
+      act.modifier = ident(ids.back());
     } else if (auto* c = dynamic_cast<P::SubnetActionContext*>(a)) {
       act.kind = ast::Action::Kind::Subnet;
       act.value = object(c->object());

@@ -463,7 +463,7 @@ void Checker::checkRule(const ast::PhaseDecl& phase, const ast::Rule& r, bool& r
           auto& d = d_.error("E0343", "this `record` keeps the table `" + form + "`, an earlier one `" +
                                           recordForm_->first + "`", a.range, "`" + form + "` here");
           d.secondary.push_back({recordForm_->second, "`" + recordForm_->first + "` here"});
-          d.help = "write the same form in every `record` of the recipe (`record ppl per block " + recordForm_->first + "`)";
+          d.help = "write the same form in every `record` of the recipe (`record " + recordForm_->first + " ppl per block`)";
         }
       }
       break;

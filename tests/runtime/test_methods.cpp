@@ -90,10 +90,11 @@ std::vector<std::string> ruleTexts(const M::Action& a, bool defaults) {
         for (const auto& w : a.words)
           for (size_t c = defaults ? 0 : 1; c < (defaults ? 1 : w.choices.size()); ++c) {
             std::string text = a.kind;
+            if (a.kind == "record" && &w == a.word("form")) text += " " + w.choices[c];  // record relative ppl ...
             for (const auto& x : a.words) {
               const std::string& pick = &x == &w ? w.choices[c] : x.choices[0];
               if (a.kind == "order") text += x.name == "unit" ? " " + pick : x.name == "by" ? " by " + pick : " " + pick;
-              else text += x.name == "per" ? " per " + pick : " " + pick;
+              else if (x.name != "form") text += x.name == "per" ? " per " + pick : " " + pick;
             }
             out.push_back(text);
           }
@@ -206,7 +207,7 @@ TEST_F(MethodsTable, RecordFormsChangeWhatFocusRanks) {
   int n = 200;
   for (const std::string form : {"visited", "relative", "rescored"}) {
     SCOPED_TRACE(form);
-    learn_record_ = "record ppl per block " + form;
+    learn_record_ = "record " + form + " ppl per block";
     const auto recipe = write("focus when ppl > p50", ++n);
     const auto dir = runDir("f" + std::to_string(n));
     const auto run = recipec({"run", recipe.string(), "--run-dir", dir, "--quiet"});
