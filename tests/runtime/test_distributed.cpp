@@ -174,6 +174,7 @@ struct Sharing {
   bool irdro;
   bool subnet;
   bool quickstart = false;  // quickstart's model and batch (4 layers, d 128, seq 128, batch 16)
+  int64_t pool = 1;         // irdro: micro-batches per softmax (a pool spanning both ranks)
 };
 class ParityTest : public DistributedTest, public ::testing::WithParamInterface<Sharing> {};
 
@@ -195,6 +196,7 @@ TEST_P(ParityTest, TwoProcessesTrainWhatOneTrains) {
     rw.action.kind = "reweight";
     rw.action.method = "irdro";
     rw.action.params["lambda"] = 1.0;
+    rw.action.params["pool"] = double(GetParam().pool);
     rw.source = "t:4:1";
     p.phases[1].rules.push_back(rw);
   }
@@ -218,9 +220,10 @@ TEST_P(ParityTest, TwoProcessesTrainWhatOneTrains) {
     EXPECT_EQ(a[i]["tokens"], b[i]["tokens"]);
     max_diff = std::max(max_diff, std::abs(a[i]["loss"].get<double>() - b[i]["loss"].get<double>()));
   }
-  std::printf("%smicro_batch %lld%s%s: max |loss(1 process) - loss(2 processes)| over 50 steps: %.3g\n",
+  std::printf("%smicro_batch %lld%s%s%s: max |loss(1 process) - loss(2 processes)| over 50 steps: %.3g\n",
               GetParam().quickstart ? "quickstart-sized, " : "", (long long)GetParam().micro_batch,
-              GetParam().irdro ? " + irdro" : "", GetParam().subnet ? " + subnet" : "", max_diff);
+              GetParam().irdro ? " + irdro" : "", GetParam().pool > 1 ? " pooled over 4 micro-batches" : "",
+              GetParam().subnet ? " + subnet" : "", max_diff);
   EXPECT_LE(max_diff, 1e-5);
 
   auto focusEvents = [](const std::string& dir) {
@@ -258,7 +261,7 @@ TEST_P(ParityTest, TwoProcessesTrainWhatOneTrains) {
 
 INSTANTIATE_TEST_SUITE_P(Sharings, ParityTest,
                          ::testing::Values(Sharing{4, false, false}, Sharing{8, true, false}, Sharing{2, false, true},
-                                           Sharing{8, false, false, true}));
+                                           Sharing{8, false, false, true}, Sharing{2, true, false, false, 4}));
 
 TEST_F(DistributedTest, TwoProcessResumeIsBitIdentical) {
   const auto plan = writePlan(lfrPlan(tinyPlan(5), 5, 10));  // focus re-ranks at step 5 and 15
