@@ -54,6 +54,13 @@ using namespace mlir;
 
 namespace {
 
+// "a, b or c"
+std::string orList(const std::vector<std::string>& v) {
+  std::string out;
+  for (size_t i = 0; i < v.size(); ++i) out += (i == 0 ? "" : i + 1 == v.size() ? " or " : ", ") + v[i];
+  return out;
+}
+
 bool oneOf(StringRef v, std::initializer_list<const char*> set) {
   return llvm::any_of(set, [&](const char* s) { return v == s; });
 }
@@ -383,12 +390,7 @@ LogicalResult RuleOp::verify() {
   auto inChoices = [](StringRef v, const M::Word& w) {
     return llvm::any_of(w.choices, [&](const std::string& c) { return v == c; });
   };
-  auto orList = [](const std::vector<std::string>& v) {  // "a, b or c"
-    std::string out;
-    for (size_t i = 0; i < v.size(); ++i) out += (i == 0 ? "" : i + 1 == v.size() ? " or " : ", ") + v[i];
-    return out;
-  };
-  auto choices = [&](const M::Word& w) { return orList(w.choices); };
+  auto choices = [](const M::Word& w) { return orList(w.choices); };
   const M::Action* spec = M::find(word, kind == ActionKind::Reweight ? paramWord("method").str() : "");
   if (kind == ActionKind::Reweight && !spec)
     return emitError() << "unknown reweighting method " << q(paramWord("method")) << " (expected "
@@ -495,15 +497,22 @@ LogicalResult CheckpointOp::verify() {
 }
 
 LogicalResult EventOp::verify() {
+  namespace M = plan::methods;
   StringRef t = getTrigger();
-  if (!oneOf(t, {"nan", "loss_spike", "grad_spike", "condition"}))
-    return emitError() << "unknown event " << q(t) << " (expected nan, loss_spike, grad_spike or condition)";
-  if (t == "nan" && getWhen()) return emitError() << "the `nan` event takes no condition";
-  if (t != "nan" && !getWhen()) return emitError() << "event " << q(t) << " needs a condition";
-  if (getWhen() && !oneOf(getWhenAttr().getMetric(), {"loss", "grad_norm"}))
-    return emitError() << "events watch loss or grad_norm, not " << q(getWhenAttr().getMetric());
-  if (!oneOf(getAction(), {"rollback", "skip", "stop"}))
-    return emitError() << "unknown event action " << q(getAction()) << " (expected rollback, skip or stop)";
+  const M::Event* ev = nullptr;
+  std::vector<std::string> names;
+  for (const auto& e : M::events()) {
+    names.push_back(e.on);
+    if (t == e.on) ev = &e;
+  }
+  if (!ev) return emitError() << "unknown event " << q(t) << " (expected " << orList(names) << ")";
+  if (ev->metrics.empty() && getWhen()) return emitError() << "the `" << t << "` event takes no condition";
+  if (!ev->metrics.empty() && !getWhen()) return emitError() << "event " << q(t) << " needs a condition";
+  if (getWhen() && !llvm::is_contained(ev->metrics, getWhenAttr().getMetric().str()))
+    return emitError() << "event " << q(t) << " watches " << llvm::join(ev->metrics, " or ") << ", not "
+                       << q(getWhenAttr().getMetric());
+  if (!llvm::is_contained(M::eventActions(), getAction().str()))
+    return emitError() << "unknown event action " << q(getAction()) << " (expected " << orList(M::eventActions()) << ")";
   return success();
 }
 

@@ -186,16 +186,22 @@ void Run::setup() {
     }
   }
   for (const auto& ev : plan_.events) {
-    if (ev.action != "rollback" && ev.action != "skip" && ev.action != "stop")
+    const auto& actions = plan::methods::eventActions();
+    if (std::find(actions.begin(), actions.end(), ev.action) == actions.end())
       throw plan::PlanError("event `on " + ev.on + "`: unknown action `" + ev.action + "`");
-    if (ev.on == "nan") {
+    const plan::methods::Event* spec = nullptr;
+    std::string known;
+    for (const auto& e : plan::methods::events()) {
+      if (e.on == ev.on) spec = &e;
+      known += (known.empty() ? "" : ", ") + e.on;
+    }
+    if (!spec) throw plan::PlanError("unknown event `on " + ev.on + "` (expected " + known + ")");
+    if (spec->metrics.empty()) {
       on_nan_ = ev.action;
-    } else if (ev.on == "loss_spike" || ev.on == "grad_spike" || ev.on == "condition") {
+    } else {
       if (!ev.when) throw plan::PlanError("event `on " + ev.on + "` needs a condition");
       validateTrigger(*ev.when, "event `on " + ev.on + "`");
       step_events_.push_back({ev, MetricWindow(ev.when->threshold.window)});
-    } else {
-      throw plan::PlanError("unknown event `on " + ev.on + "` (expected nan, loss_spike, grad_spike or condition)");
     }
   }
   for (const auto& e : plan_.evaluations) {

@@ -120,6 +120,9 @@ TEST(GoldenCoverage, EveryErrorCodeInDocsHasACase) {
     for (std::sregex_iterator it(out.begin(), out.end(), code), end; it != end; ++it) covered.insert((*it)[1]);
   }
   ASSERT_FALSE(documented.empty());
+  // E0500 is a pass error after check passed: a missing check, which no recipe should show
+  // (the passes' own errors are covered by the lit tests of tests/compiler/mlir/lit).
+  documented.erase("E0500");
   for (const auto& c : documented) EXPECT_TRUE(covered.count(c)) << c << " is documented but no test shows it";
   for (const auto& c : covered) EXPECT_TRUE(documented.count(c)) << c << " is emitted but not in docs/errors.md";
 }
