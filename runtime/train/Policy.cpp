@@ -149,18 +149,25 @@ void SourceMeter::endPhase() {
   if (!enabled()) return;
   prev_sum_.copy_(sum_);
   prev_count_.copy_(count_);
+  prev_len_ = end_ - start_;
   has_prev_ = true;
 }
 
 std::vector<SourceMeter::Change> SourceMeter::previousChange(double window) const {
-  const int64_t w = std::clamp<int64_t>(std::llround(window * double(kBuckets)), 1, kBuckets / 2);
+  // The window in whole steps (at least one), then the slices those steps fell in: a short
+  // phase has fewer steps than slices.
+  const int64_t len = std::max<int64_t>(1, prev_len_);
+  const int64_t steps = std::clamp<int64_t>(int64_t(std::ceil(window * double(len))), 1, std::max<int64_t>(1, len / 2));
+  auto bucket = [&](int64_t k) { return std::clamp<int64_t>(k * kBuckets / len, 0, kBuckets - 1); };
+  const int64_t first_end = bucket(steps - 1) + 1, last_begin = bucket(len - steps);
   const auto s = prev_sum_.to(at::kCPU), c = prev_count_.to(at::kCPU);
   std::vector<Change> out(size_t(s.size(0)));
   for (int64_t d = 0; d < s.size(0); ++d) {
     auto& o = out[size_t(d)];
-    const double s0 = s[d].narrow(0, 0, w).sum().item<double>(), c0 = c[d].narrow(0, 0, w).sum().item<double>();
-    const double s1 = s[d].narrow(0, kBuckets - w, w).sum().item<double>();
-    const double c1 = c[d].narrow(0, kBuckets - w, w).sum().item<double>();
+    const double s0 = s[d].narrow(0, 0, first_end).sum().item<double>();
+    const double c0 = c[d].narrow(0, 0, first_end).sum().item<double>();
+    const double s1 = s[d].narrow(0, last_begin, kBuckets - last_begin).sum().item<double>();
+    const double c1 = c[d].narrow(0, last_begin, kBuckets - last_begin).sum().item<double>();
     o.start_samples = int64_t(c0);
     o.end_samples = int64_t(c1);
     if (c0 > 0) o.start_loss = s0 / c0;
@@ -175,7 +182,8 @@ nlohmann::json SourceMeter::state() const {
     const auto c = t.to(at::kCPU).contiguous();
     return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
   };
-  return {{"start", start_}, {"end", end_}, {"has_previous", has_prev_}, {"sum", vec(sum_)}, {"count", vec(count_)},
+  return {{"start", start_}, {"end", end_}, {"has_previous", has_prev_}, {"previous_length", prev_len_},
+          {"sum", vec(sum_)}, {"count", vec(count_)},
           {"previous_sum", vec(prev_sum_)}, {"previous_count", vec(prev_count_)}};
 }
 
@@ -184,6 +192,7 @@ void SourceMeter::loadState(const nlohmann::json& j) {
   start_ = j.at("start").get<int64_t>();
   end_ = j.at("end").get<int64_t>();
   has_prev_ = j.at("has_previous").get<bool>();
+  prev_len_ = j.at("previous_length").get<int64_t>();
   auto load = [&](at::Tensor& t, const char* key) {
     const auto v = j.at(key).get<std::vector<double>>();
     if (int64_t(v.size()) != t.numel()) throw std::runtime_error(std::string("`sources.") + key + "` has the wrong size");

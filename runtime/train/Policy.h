@@ -97,14 +97,15 @@ class SourceMeter {
   void add(int64_t step, const at::Tensor& losses, const at::Tensor& dataset_ids);  // (b), (b)
   void endPhase();
   bool hasPrevious() const { return has_prev_; }
-  // Per dataset: the previous phase's first and last `window` (a fraction <= 0.5).
+  // Per dataset: the previous phase's first and last `window` (a fraction <= 0.5 of its
+  // steps, at least one step each).
   std::vector<Change> previousChange(double window) const;
   nlohmann::json state() const;
   void loadState(const nlohmann::json& j);
 
  private:
   at::Tensor sum_, count_, prev_sum_, prev_count_;  // (datasets, kBuckets) float64
-  int64_t start_ = 0, end_ = 0;
+  int64_t start_ = 0, end_ = 0, prev_len_ = 0;
   bool has_prev_ = false;
 };
 
