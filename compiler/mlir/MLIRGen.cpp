@@ -233,14 +233,18 @@ class Generator {
         auto dot = target.find('.');
         std::string split = dot == std::string::npos ? "val" : target.substr(dot + 1);
         IntegerAttr limit = e.limit ? builder_.getI64IntegerAttr(static_cast<int64_t>(e.limit->number)) : IntegerAttr();
-        builder_.create<EvaluateOp>(loc(e.range), str(e.metric.name), ref(target.substr(0, dot)), str(split),
-                                    e.every ? interval(*e.every) : QuantityAttr(), limit);
+        lengthConstants_.clear();
+        QuantityAttr every = e.every ? interval(*e.every) : QuantityAttr();
+        builder_.create<EvaluateOp>(withLengthConstants(loc(e.range)), str(e.metric.name), ref(target.substr(0, dot)),
+                                    str(split), every, limit);
         break;
       }
       case K::Checkpoint: {
         const auto& c = *item.checkpoint;
         IntegerAttr keep = c.keep ? builder_.getI64IntegerAttr(static_cast<int64_t>(c.keep->number)) : IntegerAttr();
-        builder_.create<CheckpointOp>(loc(c.range), c.every ? interval(*c.every) : QuantityAttr(), keep);
+        lengthConstants_.clear();
+        QuantityAttr every = c.every ? interval(*c.every) : QuantityAttr();
+        builder_.create<CheckpointOp>(withLengthConstants(loc(c.range)), every, keep);
         break;
       }
       case K::Event: {
@@ -314,8 +318,10 @@ class Generator {
                         : p.duration.kind == ast::Duration::Kind::Until ? DurationKind::Until
                                                                         : DurationKind::Rest;
     QuantityAttr length;
+    lengthConstants_.clear();
     if (p.duration.quantity) length = lengthOf(*p.duration.quantity);
-    auto op = builder_.create<PhaseOp>(loc(p.name.range), str(p.name.name), kind, length, IntegerAttr(), IntegerAttr());
+    auto op = builder_.create<PhaseOp>(withLengthConstants(loc(p.name.range)), str(p.name.name), kind, length,
+                                       IntegerAttr(), IntegerAttr());
     OpBuilder::InsertionGuard guard(builder_);
     builder_.setInsertionPointToEnd(&bodyBlock(op.getBody()));
     for (const auto& r : p.rules) lowerRule(r);
@@ -411,7 +417,7 @@ class Generator {
     lengthConstants_.clear();
     QuantityAttr every = r.every ? interval(*r.every) : QuantityAttr();
     Location at = loc(r.range);
-    for (const auto& [name, where] : lengthConstants_) at = addPartLoc(at, "const " + name, where);
+    at = withLengthConstants(at);
     auto op = builder_.create<RuleOp>(at, *kind, mixture, r.when ? condition(*r.when) : ConditionAttr(), every,
                                       params.empty() ? DictionaryAttr() : params.getDictionary(&ctx_));
     if (weights) lowerWeights(*weights, op.getWeights());
@@ -424,7 +430,13 @@ class Generator {
       if (p.hasDefault()) params.set(p.name, f64(&ctx_, p.default_value));
   }
 
-  std::vector<std::pair<std::string, Location>> lengthConstants_;  // constants a rule's interval named
+  // A location that also says which constants the length just lowered named, so that
+  // `recipec diff` points an ablation of one at its `let`.
+  Location withLengthConstants(Location at) {
+    for (const auto& [name, where] : lengthConstants_) at = addPartLoc(at, "const " + name, where);
+    return at;
+  }
+  std::vector<std::pair<std::string, Location>> lengthConstants_;  // constants a length named
   MLIRContext& ctx_;
   const sema::Program& program_;
   OpBuilder builder_;

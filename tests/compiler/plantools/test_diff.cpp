@@ -278,5 +278,31 @@ TEST(DiffWhere, InitFromSetOnTheCommandLineNamesTheSet) {
   EXPECT_EQ(changes[0].sourceBefore, base + ":14:3");
   EXPECT_EQ(changes[0].sourceAfter, literal + ":14:3");
 }
+
+// Lengths through a `let` (a phase's duration, an evaluation's and a checkpoint's interval):
+// an ablation that changes the let is reported at the let on both sides.
+TEST(DiffWhere, LengthsThroughALetNameTheLet) {
+  RecipeDir dir;
+  std::string base = dir.write("base.recipe", R"(recipe "a"
+let learn_len = 100 steps
+let every_n = 50 steps
+tokenizer tok = bytes()
+dataset web = text("data/tiny.txt", tokenizer = tok) split val 5%
+model net = gpt2 { layers: 2, d_model: 32, heads: 2, vocab: 257, ctx: 64 }
+train { model net; seq_len 64; batch 8; optimizer adamw(lr = 1e-3) }
+phase learn for learn_len { mix web }
+evaluate ppl on web.val every every_n
+checkpoint every every_n
+)");
+  std::string ablation = dir.write("ablation.recipe", "recipe \"b\" extends \"base.recipe\"\nlet learn_len = 200 steps\nlet every_n = 25 steps\n");
+  auto changes = plandiff::diffPlans(planOf(base), planOf(ablation));
+  ASSERT_EQ(changes.size(), 3u);
+  for (const auto& c : changes) {
+    SCOPED_TRACE(c.path);
+    const bool length = c.path.find("phase") != std::string::npos;
+    EXPECT_EQ(c.sourceBefore, base + (length ? ":2:5" : ":3:5"));
+    EXPECT_EQ(c.sourceAfter, ablation + (length ? ":2:5" : ":3:5"));
+  }
+}
 }  // namespace
 }  // namespace recipec::testing
