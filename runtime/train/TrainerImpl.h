@@ -79,6 +79,7 @@ class Run {
 
  private:
   void setup();
+  void setupRules(const std::vector<int64_t>& per_dataset);  // TrainRules.cpp
   void writeRunFiles(bool resumed);
   void boundary(int64_t s);
   void enterPhase(size_t index);
