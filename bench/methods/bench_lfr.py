@@ -8,9 +8,9 @@ recipe text (nothing is hand-copied):
             LFR run resolves to, each with only the mixture in force (`mix data`): no
             record, focus, drop or review.
   paper     the recipe as shipped (`record ppl per block`: the loss of each block when seen).
-  relative  every `record ... per block` line becomes `record ... per block relative` (the
+  relative  every `record ppl per block` rule becomes `record relative ppl per block` (the
             block's loss minus the mean loss of the step it was trained in).
-  rescored  every such line becomes `record ... per block rescored` (before a focus/drop
+  rescored  every such rule becomes `record rescored ppl per block` (before a focus/drop
             ranks the table, every block is re-scored with the current model; the runtime
             logs that pass as `score` events in metrics.jsonl).
 The record forms are made by copying recipes/ and stdlib/ into a scratch folder and
@@ -56,7 +56,8 @@ import argparse, json, os, re, shutil, statistics, subprocess, sys, tempfile, ti
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FORMS = {"paper": "", "relative": "relative", "rescored": "rescored"}
 VARIANTS = ["random"] + list(FORMS)
-RECORD = re.compile(r"\brecord\s+(ppl|loss)\s+per\s+block\b(?!\s+(?:relative|rescored)\b)")
+# `record ppl|loss per block`, with or without the default form written (`record visited ppl ...`).
+RECORD = re.compile(r"\brecord\s+(?:visited\s+)?(ppl|loss)\s+per\s+block\b")
 
 
 def code_end(line):
@@ -75,11 +76,11 @@ def code_end(line):
 
 
 def rewrite_record(text, form):
-    """Append `form` to every `record ... per block` rule in the code of a recipe; (text, count)."""
+    """Give every `record ... per block` rule in the code of a recipe the form `form`; (text, count)."""
     out, count = [], 0
     for line in text.splitlines(keepends=True):
         end = code_end(line)
-        code, n = RECORD.subn(lambda m: m.group(0) + " " + form, line[:end])
+        code, n = RECORD.subn(lambda m: f"record {form} {m.group(1)} per block", line[:end])
         out.append(code + line[end:])
         count += n
     return "".join(out), count
@@ -104,7 +105,10 @@ def mirror(dst, form):
 
 
 def tool(a, args, env, **kw):
-    return subprocess.run([a.recipec] + args, cwd=ROOT, env=env, **kw)
+    try:
+        return subprocess.run([a.recipec] + args, cwd=ROOT, env=env, **kw)
+    except OSError as e:
+        raise SystemExit(f"bench_lfr: cannot run {a.recipec}: {e.strerror}")
 
 
 def env_for(a, path_root):
@@ -170,7 +174,7 @@ def write_variant(folder, recipe, name, seed, extra):
 
 
 def check_plan(a, variant, path, mirror_dir, env, work):
-    """Compile; the record rules must come from the rewritten copy and carry the form."""
+    """Compile; the record rules must come from the rewritten copy and carry the form (plan `form`)."""
     r = tool(a, ["check", path], env, capture_output=True, text=True)
     if r.returncode != 0:
         raise SystemExit(f"bench_lfr: `recipec check {path}` failed:\n{r.stdout}{r.stderr}")
@@ -190,16 +194,14 @@ def check_plan(a, variant, path, mirror_dir, env, work):
     if not records:
         raise SystemExit(f"bench_lfr: {path} has no record rule")
     for rule in records:
-        src, line = rule["source"].rsplit(":", 2)[0], int(rule["source"].rsplit(":", 2)[1])
+        src = rule["source"].rsplit(":", 2)[0]
         if not os.path.realpath(src).startswith(os.path.realpath(mirror_dir) + os.sep):
             raise SystemExit(f"bench_lfr: {variant}: the record rule at {rule['source']} is not from the copy "
                              f"in {mirror_dir} (RECIPEC_PATH not honoured?)")
-        with open(src) as f:
-            code = f.read().splitlines()[line - 1]
-        code = code[:code_end(code)]
-        forms = [w for w in ("relative", "rescored") if re.search(r"\bper\s+block\s+" + w + r"\b", code)]
-        if forms != ([FORMS[variant]] if FORMS[variant] else []):
-            raise SystemExit(f"bench_lfr: {variant}: {rule['source']} reads `{code.strip()}`")
+        form = rule["action"].get("form", "")
+        if (form if form != "visited" else "") != FORMS[variant]:
+            raise SystemExit(f"bench_lfr: {variant}: the plan's record rule at {rule['source']} has form "
+                             f"`{form or 'visited'}`")
 
 
 def train(a, path, run_dir, env):
