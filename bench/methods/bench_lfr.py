@@ -32,13 +32,16 @@ batches, so up to the first focus the eval curves of all variants must agree; th
 prints the last step through which each one matches the reference's, as a check.
 
 Printed per seed and variant: the steps and tokens trained, final val ppl (the last `eval`
-record of the recipe's first evaluation), the tokens needed to reach the reference's final
-val ppl (linear interpolation between the evaluations around the first one at or below it;
-"not reached" when none is), the token-efficiency ratio (reference tokens / method tokens to
-reach that ppl; the reference's is 1 by definition; "<=" when reached by the first
-evaluation), the cost of the scoring passes (sum of the `score` events' tokens and seconds;
-`--` for forms that score nothing) and the run's wall time. Then the mean over seeds. Ratios
-count training tokens only; the scoring tokens are forward passes, printed beside them.
+record of the recipe's first evaluation) and its difference to the reference's, the tokens
+needed to reach the reference's final val ppl (linear interpolation between the evaluations
+around the first one at or below it; "not reached" when none is), the token-efficiency ratio
+(reference tokens / method tokens to reach that ppl; the reference's is 1 by definition; "<="
+tokens and ">=" efficiency when reached by the first evaluation), the cost of the scoring
+passes (sum of the `score` events' tokens and seconds; `--` for forms that score nothing)
+and the run's wall time. Then the mean over seeds. Ratios count training tokens only; the
+scoring tokens are forward passes, printed beside them.
+`--report DIR` prints the tables again from a `--keep` folder without training (each run's
+wall time is kept in its bench.json).
 
 `--until-step N` stops every run after N steps (a smoke run; the learning-rate schedule
 stays that of the full run, so it is not a shorter experiment, only a prefix of it).
@@ -47,11 +50,11 @@ interpolation; training is unchanged: an evaluation reads no training state). Fo
 run make N divide the stop step: a run stopped by --until-step evaluates only at intervals.
 
 Run (from the repository root, with the built binaries; one intra-op thread per run):
-    /usr/bin/python3 bench/methods/bench_lfr.py --recipec build/bin/recipec
-    /usr/bin/python3 bench/methods/bench_lfr.py --seeds 1 --variants random,paper \\
-        --until-step 60 --eval-every 20                          # smoke, about 2 minutes
+    /usr/bin/python3 bench/methods/bench_lfr.py --recipec build/bin/recipec --eval-every 50
+    /usr/bin/python3 bench/methods/bench_lfr.py --seeds 1 --until-step 60 --eval-every 20   # smoke, ~1 min
+Each full-length run of lfr-gpt2 takes 3 to 5 minutes on one thread: 2 seeds x 4 variants ~40 min.
 """
-import argparse, json, os, re, shutil, statistics, subprocess, sys, tempfile, time
+import argparse, json, os, re, shutil, statistics, subprocess, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FORMS = {"paper": "", "relative": "relative", "rescored": "rescored"}
@@ -213,6 +216,8 @@ def train(a, path, run_dir, env):
     wall = time.perf_counter() - t0
     if r.returncode != 0:
         raise SystemExit(f"bench_lfr: `recipec {' '.join(cmd)}` failed ({r.returncode}):\n{r.stdout}{r.stderr}")
+    with open(os.path.join(run_dir, "bench.json"), "w") as f:
+        json.dump({"wall_s": wall}, f)  # for --report
     return read_run(run_dir, wall)
 
 
@@ -275,7 +280,10 @@ def main():
     ap.add_argument("--eval-every", type=int, help="evaluate every N steps instead of the recipe's interval")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--keep", help="keep the variants and run directories in this (new) folder")
+    ap.add_argument("--report", metavar="DIR", help="train nothing: print the tables again from a --keep folder")
     a = ap.parse_args()
+    if a.report:
+        return report_kept(a.report)
     a.recipec = os.path.abspath(a.recipec)
     variants = [v.strip() for v in a.variants.split(",") if v.strip()]
     if "random" not in variants or any(v not in VARIANTS for v in variants):
@@ -340,12 +348,16 @@ def main():
             shutil.rmtree(work, ignore_errors=True)
 
 
+def fmt_wall(w):
+    return "--" if w is None else f"{w:.0f}"
+
+
 def report(results, seeds, variants):
-    head = (f"{'variant':10}{'seed':>6}{'steps':>7}{'tokens':>10}{'val ppl':>9}{'to ref ppl':>12}"
+    head = (f"{'variant':10}{'seed':>6}{'steps':>7}{'tokens':>10}{'val ppl':>9}{'vs random':>11}{'to ref ppl':>13}"
             f"{'efficiency':>12}{'score tok':>11}{'score s':>9}{'wall s':>8}  same curve as random")
     print(head)
     print("-" * len(head))
-    ratios = {v: [] for v in variants}
+    ratios, deltas = {v: [] for v in variants}, {v: [] for v in variants}
     for seed in seeds:
         ref = results[seed, "random"]
         if not ref["curve"]:
@@ -355,38 +367,62 @@ def report(results, seeds, variants):
         for v in variants:
             r = results[seed, v]
             final = r["curve"][-1][2] if r["curve"] else float("nan")
+            deltas[v].append(final - target)
             reach = tokens_to_reach(r["curve"], target) if r["curve"] else None
             if reach is None:
                 to_ref, eff = "not reached", "--"
                 ratios[v].append(None)
             else:
-                le = "<=" if reach[1] else ""
-                to_ref = le + fmt_tokens(reach[0])
+                to_ref = ("<=" if reach[1] else "") + fmt_tokens(reach[0])
                 ratios[v].append(ref_reach / reach[0])
                 eff = (">=" if reach[1] else "") + f"{ref_reach / reach[0]:.2f}"
             scored = r["score_n"] > 0
-            same = "" if v == "random" else (f"through step {agrees_until(r['curve'], ref['curve'])}"
-                                             if agrees_until(r["curve"], ref["curve"]) is not None else "no")
-            print(f"{v:10}{seed:>6}{r['steps']:>7}{fmt_tokens(r['tokens']):>10}{final:>9.4f}{to_ref:>12}{eff:>12}"
-                  f"{fmt_tokens(r['score_tokens']) if scored else '--':>11}"
-                  f"{format(r['score_s'], '.1f') if scored else '--':>9}{r['wall']:>8.0f}  {same}")
+            same = agrees_until(r["curve"], ref["curve"])
+            same = "" if v == "random" else "no" if same is None else f"through step {same}"
+            print(f"{v:10}{seed:>6}{r['steps']:>7}{fmt_tokens(r['tokens']):>10}{final:>9.4f}{final - target:>+11.4f}"
+                  f"{to_ref:>13}{eff:>12}{fmt_tokens(r['score_tokens']) if scored else '--':>11}"
+                  f"{format(r['score_s'], '.1f') if scored else '--':>9}{fmt_wall(r['wall']):>8}  {same}")
     if len(seeds) > 1:
         print()
         print(f"mean over {len(seeds)} seeds:")
-        print(f"{'variant':10}{'val ppl':>9}{'efficiency':>12}{'score tok':>11}{'score s':>9}{'wall s':>8}")
+        print(f"{'variant':10}{'val ppl':>9}{'vs random':>11}{'efficiency':>22}{'score tok':>11}{'score s':>9}{'wall s':>8}")
         for v in variants:
             rs = [results[s, v] for s in seeds]
             ppl = statistics.mean(r["curve"][-1][2] for r in rs)
             got = [x for x in ratios[v] if x is not None]
-            eff = f"{statistics.mean(got):.2f}" if len(got) == len(seeds) else f"{len(seeds) - len(got)} not reached"
+            eff = (f"{statistics.mean(got):.2f}" if len(got) == len(seeds)
+                   else f"{len(seeds) - len(got)} of {len(seeds)} not reached")
             scored = any(r["score_n"] for r in rs)
-            print(f"{v:10}{ppl:>9.4f}{eff:>12}"
+            walls = [r["wall"] for r in rs if r["wall"] is not None]
+            print(f"{v:10}{ppl:>9.4f}{statistics.mean(deltas[v]):>+11.4f}{eff:>22}"
                   f"{fmt_tokens(statistics.mean(r['score_tokens'] for r in rs)) if scored else '--':>11}"
                   f"{format(statistics.mean(r['score_s'] for r in rs), '.1f') if scored else '--':>9}"
-                  f"{statistics.mean(r['wall'] for r in rs):>8.0f}")
+                  f"{fmt_wall(statistics.mean(walls) if walls else None):>8}")
     print("efficiency: tokens random needed to reach its final val ppl / tokens the variant needed "
           "(linear between evaluations); >1 is better than random")
 
+
+def report_kept(folder):
+    """The table again from a --keep folder's runs (runs/<variant>-s<seed>/)."""
+    results = {}
+    for name in os.listdir(os.path.join(folder, "runs")):
+        m = re.fullmatch(r"(\w+)-s(-?\d+)", name)
+        if not m or m.group(1) not in VARIANTS:
+            continue
+        run_dir = os.path.join(folder, "runs", name)
+        if not any(r.get("type") == "summary" for r in map(json.loads, open(os.path.join(run_dir, "metrics.jsonl")))):
+            continue  # a run that did not end
+        wall = None
+        if os.path.exists(os.path.join(run_dir, "bench.json")):
+            with open(os.path.join(run_dir, "bench.json")) as f:
+                wall = json.load(f).get("wall_s")
+        results[m.group(1), int(m.group(2))] = read_run(run_dir, wall)
+    seeds = sorted({s for v, s in results if v == "random"})
+    variants = [v for v in VARIANTS if all((v, s) in results for s in seeds)]
+    if not seeds:
+        raise SystemExit(f"bench_lfr: no finished random run in {folder}/runs")
+    print(f"{folder}: seeds {', '.join(map(str, seeds))}; variants {', '.join(variants)}")
+    report({(s, v): results[v, s] for v in variants for s in seeds}, seeds, variants)
 
 if __name__ == "__main__":
     main()
