@@ -50,7 +50,7 @@ ruleStmt  : action (WHEN condition)? (EVERY interval)? ;
 
 action
   : MIX (object | ident)                             # mixAction
-  | ORDER ident? BY ident ident?                     # orderAction      // order [sources] by ppl ascending
+  | ORDER ident? BY ident (ASCENDING | DESCENDING)?   # orderAction      // order [sources] by ppl ascending
   | RECORD ident ident? PER ident                    # recordAction     // record [relative] ppl per block
   | SUBNET object                                    # subnetAction
   | REWEIGHT call                                    # reweightAction
@@ -99,7 +99,7 @@ ident
   : ID | RECIPE | EXTENDS | USE | LET | TOKENIZER | DATASET | MIXTURE | MODEL | TRAIN | PHASE
   | EVALUATE | CHECKPOINT | ON | FOR | UNTIL | REST | EVERY | WHEN | SPLIT | KEEP | LIMIT
   | MIX | ORDER | BY | RECORD | PER | SUBNET | REWEIGHT | SET | FROM | OVER
-  | STEP | EPOCH | TOKEN | SIGMA
+  | ASCENDING | DESCENDING | STEP | EPOCH | TOKEN | SIGMA
   ;
 
 RECIPE     : 'recipe' ;
@@ -133,6 +133,10 @@ REWEIGHT   : 'reweight' ;
 SET        : 'set' ;
 FROM       : 'from' ;
 OVER       : 'over' ;
+// The directions are words of their own so that `order by ppl` followed by a rule on the
+// next line never reads that rule as a direction.
+ASCENDING  : 'ascending' ;
+DESCENDING : 'descending' ;
 STEP       : 'step' | 'steps' ;
 EPOCH      : 'epoch' | 'epochs' ;
 TOKEN      : 'token' | 'tokens' ;

@@ -347,12 +347,8 @@ class Printer {
     if (first == P::EVERY) return true;
     if (rule->condition()) return first == P::OVER && !rule->condition()->quantity();
     if (first == P::WHEN) return true;
-    if (auto* order = dynamic_cast<P::OrderActionContext*>(rule->action())) {
-      // `order [unit] by ppl` without a direction: a next word would be read as one.
-      size_t after = 0;
-      for (auto* id : order->ident()) after += id->getStart()->getTokenIndex() > order->BY()->getSymbol()->getTokenIndex();
-      return after == 1;
-    }
+    if (auto* order = dynamic_cast<P::OrderActionContext*>(rule->action()))  // a next `ascending` would be its direction
+      return !order->ASCENDING() && !order->DESCENDING() && (first == P::ASCENDING || first == P::DESCENDING);
     if (dynamic_cast<P::SimpleActionContext*>(rule->action())) {
       // A lone `mix`, `set` ... parsed as a one-word action: what follows is its argument.
       size_t word = rule->action()->getStart()->getType();

@@ -204,7 +204,8 @@ class Builder {
       for (auto* id : c->ident()) (id->getStart()->getTokenIndex() < c->BY()->getSymbol()->getTokenIndex() ? before : after).push_back(id);
       if (!before.empty()) act.qualifier = ident(before[0]);
       act.target = ident(after.at(0));
-      if (after.size() > 1) act.modifier = ident(after[1]);
+      if (auto* dir = c->ASCENDING() ? c->ASCENDING() : c->DESCENDING())
+        act.modifier = ast::Ident{dir->getText(), range(dir)};
     } else if (auto* c = dynamic_cast<P::RecordActionContext*>(a)) {
       act.kind = ast::Action::Kind::Record;
       // `record [form] metric per granularity`

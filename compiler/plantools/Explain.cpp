@@ -79,7 +79,11 @@ std::string ruleText(const plan::Rule& r) {
         ", " + (a.direction == "descending" ? "hardest" : "easiest") + " first" +
         " (scored with the current model at the phase's start where nothing is recorded)";
   } else if (a.kind == "record") {
-    s = "record each block's " + a.metric + " (the per-" + a.granularity + " table)";
+    s = "record each block's " + a.metric + " (the per-" + a.granularity + " table" +
+        (a.form == "relative"   ? ", relative to its step's mean loss"
+         : a.form == "rescored" ? ", rescored with the current model before each focus/drop ranks it"
+                                : ", as visited") +
+        ")";
   } else if (a.kind == "focus") {
     s = r.when ? "train only on blocks with " + conditionText(*r.when) + share(*r.when) : "focus";
   } else if (a.kind == "drop") {

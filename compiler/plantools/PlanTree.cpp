@@ -94,8 +94,8 @@ std::string ruleText(const plan::Rule& r) {
   const plan::Action& a = r.action;
   std::string s = a.kind;
   if (a.kind == "mix") s += " { " + mixText(a.mixture) + " }";
-  if (a.kind == "order") s += " by " + a.method + " " + a.direction;
-  if (a.kind == "record") s += " " + a.metric + " per " + a.granularity;
+  if (a.kind == "order") s += (a.granularity.empty() ? "" : " " + a.granularity) + " by " + a.method + " " + a.direction;
+  if (a.kind == "record") s += (a.form.empty() ? "" : " " + a.form) + " " + a.metric + " per " + a.granularity;
   if (a.kind == "reweight") s += " " + a.method;
   for (const auto& [k, v] : a.params) s += " " + k + "=" + num(v);
   if (r.when) s += " when " + conditionText(*r.when);
@@ -118,7 +118,8 @@ Node ruleNode(const plan::Plan& p, const std::string& phaseName, size_t index, c
   if (!a.method.empty()) n.children.push_back(leaf(a.kind == "order" ? "by" : "method", a.method));
   if (!a.direction.empty()) n.children.push_back(leaf("direction", a.direction));
   if (!a.metric.empty()) n.children.push_back(leaf("metric", a.metric));
-  if (!a.granularity.empty()) n.children.push_back(leaf("per", a.granularity));
+  if (!a.granularity.empty()) n.children.push_back(leaf(a.kind == "order" ? "unit" : "per", a.granularity));
+  if (!a.form.empty()) n.children.push_back(leaf("form", a.form));
   for (const auto& [k, v] : a.params) n.children.push_back(leaf(k, num(v)));
   if (r.when) {
     Node w = group("when", conditionText(*r.when));

@@ -48,6 +48,15 @@ void Checker::checkMethodCall(const plan::methods::Action& spec, const Expr& c) 
   }
 }
 
+// `record relative ...` keeps losses beyond their step's mean: a perplexity like 30 means
+// nothing against them, only a percentile does.
+void Checker::relativeWithNumber(const diag::SourceRange& threshold, const diag::SourceRange& record) {
+  auto& d = d_.error("E0344", "a number threshold ranks perplexities, but the table is `relative`", threshold,
+                     "a perplexity");
+  d.secondary.push_back({record, "the table keeps each loss minus its step's mean"});
+  d.help = "use a percentile such as `p50`, or record the table as visited (`record ppl per block`)";
+}
+
 void Checker::checkRule(const ast::PhaseDecl& phase, const ast::Rule& r, bool& recordsTable, bool tableBefore) {
   namespace M = plan::methods;
   const ast::Action& a = r.action;
@@ -90,6 +99,7 @@ void Checker::checkRule(const ast::PhaseDecl& phase, const ast::Rule& r, bool& r
       {
         // One table, one form: what `focus` ranks must mean the same in every phase.
         const std::string form = a.qualifier ? a.qualifier->name : "visited";
+        if (form == "relative" && numberFilter_) relativeWithNumber(*numberFilter_, a.range);
         if (!recordForm_) {
           recordForm_ = std::make_pair(form, a.range);
         } else if (recordForm_->first != form) {
@@ -138,7 +148,10 @@ void Checker::checkRule(const ast::PhaseDecl& phase, const ast::Rule& r, bool& r
       break;
     case ast::Action::Kind::Simple:
       if (!spec) {
-        unknown("action", kw, a.keyword.range, M::kinds(), "E0202");
+        auto& d = unknown("action", kw, a.keyword.range, M::kinds(), "E0202");
+        const auto& forms = M::find("record")->word("form")->choices;
+        if (std::find(forms.begin(), forms.end(), kw) != forms.end())
+          d.help = "a record form goes before the metric: `record " + kw + " ppl per block`";
         return;
       }
       if (spec->form != M::Form::kWord && !(spec->form == M::Form::kCall && spec->method.empty())) {
@@ -170,6 +183,13 @@ void Checker::checkRule(const ast::PhaseDecl& phase, const ast::Rule& r, bool& r
   }
   if (r.when) {
     bool perBlock = spec->condition == M::Condition::kSelectsBlocks;
+    if (perBlock) {
+      const Expr* t = resolve(r.when->threshold.get());
+      if (t && t->kind != K::Percentile) {
+        if (recordForm_ && recordForm_->first == "relative") relativeWithNumber(t->range, recordForm_->second);
+        if (!numberFilter_) numberFilter_ = t->range;
+      }
+    }
     if (perBlock && r.when->metric.name != "ppl" && r.when->metric.name != "loss") {
       d_.error("E0340", "`" + kw + "` ranks blocks by `ppl` or `loss`, not `" + r.when->metric.name + "`",
                r.when->metric.range);

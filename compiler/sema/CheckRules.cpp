@@ -313,11 +313,23 @@ void Checker::checkPhases() {
     }
     bool records = false;
     bool afterUnknown = false;
+    const ast::Rule* previous = nullptr;
     for (const auto& r : ph->rules) {
       // `recrod ppl per block` parses as four one-word actions; after an unknown one, the
       // words that follow on its line are its arguments, not more mistakes.
       bool simple = r.action.kind == ast::Action::Kind::Simple && !r.when && !r.every;
       bool known = std::find(kActions.begin(), kActions.end(), r.action.keyword.name) != kActions.end();
+      // `order by ppl upward`: an unknown word on the line of an `order` without a direction
+      // was meant as its direction.
+      const bool orderWord = previous && previous->action.kind == ast::Action::Kind::Order &&
+                             !previous->action.modifier && previous->range.line == r.range.line;
+      previous = &r;
+      if (simple && !known && orderWord) {
+        const auto& dirs = plan::methods::find("order")->word("direction")->choices;
+        unknown("order", r.action.keyword.name, r.action.keyword.range, dirs, "E0206");
+        afterUnknown = true;
+        continue;
+      }
       if (afterUnknown && simple && !known) continue;
       afterUnknown = r.action.kind == ast::Action::Kind::Simple && !known;
       checkRule(*ph, r, records, table);

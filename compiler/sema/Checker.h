@@ -34,6 +34,8 @@ class Checker {
   // Phases, rules, events (CheckRules.cpp)
   void checkPhases();
   std::optional<std::pair<std::string, diag::SourceRange>> recordForm_;  // the first `record`'s form
+  std::optional<diag::SourceRange> numberFilter_;  // the first focus/drop with a number threshold
+  void relativeWithNumber(const diag::SourceRange& threshold, const diag::SourceRange& record);
   void checkMethodValue(const plan::methods::Param& p, const ast::Expr* written, const std::string& what);
   void checkMethodCall(const plan::methods::Action& spec, const ast::Expr& call);
   void checkRule(const ast::PhaseDecl& phase, const ast::Rule& r, bool& recordsTable,

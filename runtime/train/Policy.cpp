@@ -57,6 +57,7 @@ std::string Policy::describe() const {
   if (!rule_.action.method.empty()) os << (order ? " by " : " ") << rule_.action.method;
   if (!rule_.action.metric.empty()) os << " " << rule_.action.metric;
   if (!order && !rule_.action.granularity.empty()) os << " per " << rule_.action.granularity;
+  if (!rule_.action.form.empty()) os << " (" << rule_.action.form << ")";
   if (!rule_.action.mixture_name.empty()) {
     os << " " << rule_.action.mixture_name;
   } else if (!rule_.action.mixture.empty()) {

@@ -2,6 +2,7 @@
 // plan rule (runtime/train/methods/), the events, the phases entered and left, and the
 // step boundaries where rules fire, evaluations run and checkpoints are taken.
 #include <algorithm>
+#include <set>
 
 #include "runtime/train/TrainerImpl.h"
 
@@ -41,6 +42,35 @@ void Run::setupRules(const std::vector<int64_t>& per_dataset) {
       recorded = true;
     }
   if (remix) ctx_.sources.init(per_dataset.size(), device_);  // only `remix` reads it
+  // `fresh` rounds that need more blocks than the datasets hold fail when the data runs out:
+  // say so now, with the step it will be near.
+  // The blocks available: those of the datasets the fresh phases' own `mix` rules name (all
+  // datasets when they name none).
+  std::set<std::string> fresh_sets;
+  for (const auto& ph : plan_.phases) {
+    bool fresh = false;
+    for (const auto& rule : ph.rules) fresh = fresh || rule.action.kind == "fresh";
+    for (const auto& rule : ph.rules)
+      if (fresh && rule.action.kind == "mix")
+        for (const auto& e : rule.action.mixture)
+          if (e.weight > 0 || e.weight_end.value_or(0) > 0) fresh_sets.insert(e.dataset);
+  }
+  int64_t fresh_draws = 0, all_blocks = 0, runs_out = -1;
+  for (size_t d = 0; d < per_dataset.size(); ++d)
+    if (fresh_sets.empty() || fresh_sets.count(ctx_.datasets[d])) all_blocks += per_dataset[d];
+  for (size_t i = 0; i < plan_.phases.size(); ++i)
+    for (const auto& rule : plan_.phases[i].rules)
+      if (rule.action.kind == "fresh") {
+        const auto& ph = timeline_.phases.at(i);
+        const int64_t draws = (ph.end - ph.start) * tr.batch_seqs;
+        if (runs_out < 0 && fresh_draws + draws > all_blocks)
+          runs_out = ph.start + (all_blocks - fresh_draws) / std::max<int64_t>(1, tr.batch_seqs);
+        fresh_draws += draws;
+      }
+  if (runs_out >= 0)
+    warn("the `fresh` phases draw " + std::to_string(fresh_draws) + " blocks, but their datasets hold " +
+         std::to_string(all_blocks) + " (earlier phases' draws count too): the run will stop out of data near step " +
+         std::to_string(runs_out) + "; shorten the rounds or add data");
   rules_.clear();
   for (const auto& ph : plan_.phases) {
     rules_.emplace_back();

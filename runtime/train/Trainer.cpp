@@ -14,6 +14,7 @@
 #include <torch/utils.h>
 #include <torch/version.h>
 
+#include "runtime/data/DataError.h"
 #include "runtime/data/Sha256.h"
 #include "runtime/data/Tokenizer.h"
 #include "runtime/models/Safetensors.h"
@@ -354,7 +355,18 @@ RunResult Run::trainLoop(bool restored, int64_t s) {
       interrupted_ = sig;
       break;
     }
-    TrainBatch batch = feed_->next(s);
+    TrainBatch batch;
+    try {
+      batch = feed_->next(s);
+    } catch (const data::DataError& e) {
+      // Out of data (a `fresh` round longer than the blocks never trained on): stop with the
+      // state of this boundary saved, as for any other failure.
+      failure_ = "step " + std::to_string(s) + ": " + e.what() +
+                 (ctx_.selection.fresh ? " (`fresh` draws only blocks never trained on: shorten the round, add data, "
+                                         "or drop `fresh`)"
+                                       : "");
+      break;
+    }
     if (auto it = skip_batches_.find(s); it != skip_batches_.end())
       for (int64_t k = 0; k < it->second; ++k) batch = feed_->next(s);
     const StepOutcome o = trainStep(s, batch);

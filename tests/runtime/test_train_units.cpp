@@ -366,7 +366,9 @@ TEST(Policies, OrderVisitsRecordedBlocksByLossThenTheRest) {
   r.action.kind = "order";
   r.action.method = "ppl";
   r.action.direction = "ascending";
-  PolicyRegistry::instance().make(r, ctx)->fire(ctx);
+  auto order = PolicyRegistry::instance().make(r, ctx);
+  order->fire(ctx);
+  order->atBoundary(ctx, 0);  // it ranks once every rule of the boundary fired
   ASSERT_EQ(ctx.selection.order.size(), 2u);
   EXPECT_EQ(*ctx.selection.order[0], (std::vector<int64_t>{2, 0, 1}));  // 2.0, 3.0, unrecorded
   EXPECT_EQ(*ctx.selection.order[1], (std::vector<int64_t>{1, 0}));

@@ -63,7 +63,19 @@ class OrderPolicy : public Policy {
     sources_ = r.action.granularity == "sources";
   }
 
-  void fire(PolicyContext& ctx) override {
+  // The work waits for atBoundary, after every rule of the boundary fired: the phase's
+  // `mix` is then in force whichever comes first in the phase.
+  void fire(PolicyContext&) override { pending_ = true; }
+
+  void atBoundary(PolicyContext& ctx, int64_t step) override {
+    if (pending_) {
+      pending_ = false;
+      rank(ctx);
+    }
+    if (sources_) switchSource(ctx, step);
+  }
+
+  void rank(PolicyContext& ctx) {
     std::vector<size_t> in_play;
     for (const auto& e : ctx.selection.mixture)
       if (e.weight > 0 || e.weight_end.value_or(0) > 0) in_play.push_back(datasetIndex(ctx, e.dataset));
@@ -74,8 +86,8 @@ class OrderPolicy : public Policy {
     else orderBlocks(ctx);
   }
 
-  void atBoundary(PolicyContext& ctx, int64_t step) override {
-    if (!sources_ || segments_.empty()) return;
+  void switchSource(PolicyContext& ctx, int64_t step) {
+    if (segments_.empty()) return;
     size_t k = 0;
     while (k + 1 < segments_.size() && step >= segments_[k + 1].start) ++k;
     if (int64_t(k) == current_) return;
@@ -192,10 +204,9 @@ class OrderPolicy : public Policy {
       plan.push_back({{"source", ctx.datasets[s.d]}, {"ppl", std::exp(s.loss)}, {"steps", {start, end}}});
     }
     ctx.event("order", {{"rule", describe()}, {"sources", plan}});
-    atBoundary(ctx, ctx.metrics.step);
   }
 
-  bool sources_ = false;
+  bool sources_ = false, pending_ = false;
   std::vector<Segment> segments_;
   int64_t current_ = -1;
 };
@@ -239,7 +250,17 @@ class RemixPolicy : public Policy {
     rate_ = param("rate");
     window_ = param("window");
   }
-  void fire(PolicyContext& ctx) override {
+  // Applied in atBoundary, after every rule of the boundary fired: the phase's `mix` is
+  // then in force whichever comes first in the phase.
+  void fire(PolicyContext&) override { pending_ = true; }
+  void atBoundary(PolicyContext& ctx, int64_t) override {
+    if (!pending_) return;
+    pending_ = false;
+    apply(ctx);
+  }
+
+ private:
+  void apply(PolicyContext& ctx) {
     if (!ctx.sources.hasPrevious()) {
       ctx.event("remix", {{"rule", describe()}, {"note", "no earlier phase was measured: weights unchanged"}});
       return;
@@ -286,8 +307,8 @@ class RemixPolicy : public Policy {
                         {"sources", sources}});
   }
 
- private:
   double rate_ = 0, window_ = 0;
+  bool pending_ = false;
 };
 
 }  // namespace

@@ -54,8 +54,9 @@ class ReweightPolicy : public Policy {
     if (!reported_ && ctx.event) {  // once per activation: what the weights look like (one sync)
       reported_ = true;
       const auto wd = w.to(at::kDouble);
+      const int64_t mb = ctx.plan ? std::max<int64_t>(1, ctx.plan->train.micro_batch) : x.size(0);
       ctx.event("reweight", {{"rule", describe()},
-                             {"pooled_micro_batches", pool_},
+                             {"pooled_micro_batches", x.size(0) / mb},  // pool, or the whole step when fewer
                              {"samples", x.size(0)},
                              {"max_weight", wd.max().item<double>()},
                              {"min_weight", wd.min().item<double>()},

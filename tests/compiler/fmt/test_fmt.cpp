@@ -197,9 +197,10 @@ TEST(FmtLayout, MultiLineListsStayMultiLineWithTrailingCommas) {
 }
 
 TEST(FmtLayout, SemicolonKeptWhereANewlineWouldChangeTheParse) {
-  // Newlines do not end rules: without `;`, `focus` would become the order's direction.
+  // Newlines do not end rules, but a direction is `ascending` or `descending` only: a rule
+  // after `order by ppl` needs no `;`.
   std::string text = "phase p for 1 epoch { order by ppl; focus when ppl > p50 }\n";
-  EXPECT_EQ(fmtOk(text), "phase p for 1 epoch {\n  order by ppl;\n  focus when ppl > p50\n}\n");
+  EXPECT_EQ(fmtOk(text), "phase p for 1 epoch {\n  order by ppl\n  focus when ppl > p50\n}\n");
   EXPECT_EQ(astOf(fmtOk(text)), astOf(text));
   EXPECT_EQ(fmtOk("phase p for 1 epoch { order by ppl ascending; focus when ppl > p50 }\n"),
             "phase p for 1 epoch {\n  order by ppl ascending\n  focus when ppl > p50\n}\n");
