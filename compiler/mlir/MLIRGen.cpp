@@ -379,13 +379,7 @@ class Generator {
       case ast::Action::Kind::Subnet:
         // What is not sampled is kept whole: the plan states all three rates.
         setDefaults(params, plan::methods::find("subnet"));
-        for (const auto& f : a.value->fields) {
-          const Expr& v = *f.value;
-          // `heads: 50%`, or `heads: h` with `let h = 50%`: a percent is a percent everywhere.
-          const Expr* r = v.kind == EK::Name && lets_.count(v.text) ? letValue(v.text) : &v;
-          bool pct = r && r->kind == EK::Quantity && r->unit == "percent";
-          params.set(f.name.name, pct ? Attribute(f64(&ctx_, r->number / 100)) : value(v));
-        }
+        for (const auto& f : a.value->fields) params.set(f.name.name, rate(*f.value));
         break;
       case ast::Action::Kind::Reweight:
         // The methods' defaults (Methods.h), written out so the plan shows them.
@@ -395,18 +389,17 @@ class Generator {
         break;
       case ast::Action::Kind::Call:
         setDefaults(params, plan::methods::find(a.keyword.name));
-        for (size_t i = 0, positional = 0; i < a.value->fields.size(); ++i) {
-          const auto& f = a.value->fields[i];
-          const auto& names = positionalNames(a.value->text);
+      {
+        const auto& names = positionalNames(a.value->text);
+        size_t positional = 0;
+        for (const auto& f : a.value->fields) {
           std::string name = f.name.name;
-          if (name.empty()) name = positional < names.size() ? names[positional++] : "_" + std::to_string(positional++);
-          // `window = 20%` is 0.2, as a subnet rate is.
-          const Expr& v = *f.value;
-          const Expr* r = v.kind == EK::Name && lets_.count(v.text) ? letValue(v.text) : &v;
-          bool pct = r && r->kind == EK::Quantity && r->unit == "percent";
-          params.set(name, pct ? Attribute(f64(&ctx_, r->number / 100)) : value(v));
+          if (name.empty()) name = positional < names.size() ? names[positional] : "_" + std::to_string(positional);
+          if (f.name.name.empty()) ++positional;
+          params.set(name, rate(*f.value));  // `window = 20%` is 0.2, as a subnet rate is
         }
         break;
+      }
       case ast::Action::Kind::Set:
         params.set(a.target.name, value(*a.value));
         break;
@@ -421,6 +414,14 @@ class Generator {
     auto op = builder_.create<RuleOp>(at, *kind, mixture, r.when ? condition(*r.when) : ConditionAttr(), every,
                                       params.empty() ? DictionaryAttr() : params.getDictionary(&ctx_));
     if (weights) lowerWeights(*weights, op.getWeights());
+  }
+
+  // A method's value: `heads: 50%`, or `heads: h` with `let h = 50%`, is 0.5 (a percent is a
+  // percent everywhere); anything else as written.
+  Attribute rate(const Expr& v) {
+    const Expr* r = v.kind == EK::Name && lets_.count(v.text) ? letValue(v.text) : &v;
+    if (r && r->kind == EK::Quantity && r->unit == "percent") return f64(&ctx_, r->number / 100);
+    return value(v);
   }
 
   // The description's defaults (Methods.h), so the plan states every parameter.

@@ -199,11 +199,10 @@ class Builder {
       }
     } else if (auto* c = dynamic_cast<P::OrderActionContext*>(a)) {
       act.kind = ast::Action::Kind::Order;
-      // `order [unit] by target [direction]`: the idents before BY are the unit.
-      std::vector<P::IdentContext*> before, after;
-      for (auto* id : c->ident()) (id->getStart()->getTokenIndex() < c->BY()->getSymbol()->getTokenIndex() ? before : after).push_back(id);
-      if (!before.empty()) act.qualifier = ident(before[0]);
-      act.target = ident(after.at(0));
+      // `order [unit] by target [direction]`: two idents when the unit is written.
+      const auto ids = c->ident();
+      if (ids.size() > 1) act.qualifier = ident(ids[0]);
+      act.target = ident(ids.back());
       if (auto* dir = c->ASCENDING() ? c->ASCENDING() : c->DESCENDING())
         act.modifier = ast::Ident{dir->getText(), range(dir)};
     } else if (auto* c = dynamic_cast<P::RecordActionContext*>(a)) {

@@ -88,8 +88,7 @@ void Checker::checkRule(const ast::PhaseDecl& phase, const ast::Rule& r, bool& r
     }
     case ast::Action::Kind::Order:
       if (a.qualifier) oneOf(*a.qualifier, *spec->word("unit"), "order unit", "E0206");
-      oneOf(a.target, *spec->word("by"), "ordering metric", "E0203");
-      if (a.modifier) oneOf(*a.modifier, *spec->word("direction"), "order", "E0206");
+      oneOf(a.target, *spec->word("by"), "ordering metric", "E0203");  // the direction is a keyword
       break;
     case ast::Action::Kind::Record:
       oneOf(a.target, *spec->word("metric"), "recorded metric", "E0203");

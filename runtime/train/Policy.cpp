@@ -24,6 +24,11 @@ void BlockTable::record(const at::Tensor& losses, const at::Tensor& dataset_ids,
 
 void BlockTable::reset() { values_.fill_(NAN); }
 
+bool BlockTable::anyRecorded(const at::Tensor& cpu_values, size_t dataset) const {
+  const float* v = cpu_values.data_ptr<float>() + offset(dataset);
+  return std::any_of(v, v + size(dataset), [](float x) { return !std::isnan(x); });
+}
+
 at::Tensor BlockTable::toCpu() const { return values_.to(at::kCPU); }
 
 void BlockTable::load(const at::Tensor& cpu_values) {

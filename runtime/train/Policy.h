@@ -60,6 +60,8 @@ class BlockTable {
   int64_t offset(size_t dataset) const { return offsets_[dataset]; }
   int64_t size(size_t dataset) const { return offsets_[dataset + 1] - offsets_[dataset]; }
   size_t datasets() const { return offsets_.empty() ? 0 : offsets_.size() - 1; }
+  // Whether any block of `dataset` is recorded, read from a toCpu() copy.
+  bool anyRecorded(const at::Tensor& cpu_values, size_t dataset) const;
 
  private:
   at::Tensor values_;          // (total) float32
@@ -150,7 +152,7 @@ struct MicroBatch {
   at::Tensor losses;       // (b) float32 per-sample mean token loss
   at::Tensor dataset_ids;  // (b) int64
   at::Tensor block_ids;    // (b) int64
-  at::Tensor step_mean;    // () float32: the mean loss of the whole step's batch
+  at::Tensor step_mean;    // () float32: the whole step's mean loss (defined for a `relative` table)
 };
 
 class Policy {

@@ -103,7 +103,7 @@ StepOutcome Run::trainStep(int64_t s, const TrainBatch& batch) {
   // The recipe machinery sees the whole batch on every rank, micro-batch by micro-batch in
   // a single process's order: the LFR table is the same everywhere, with no table merge.
   auto loss_sum = at::zeros({}, at::TensorOptions().dtype(at::kFloat).device(device_));
-  const auto step_mean = losses.mean();
+  const auto step_mean = ctx_.table_form == "relative" ? losses.mean() : at::Tensor();  // only it reads it
   for (int64_t i = 0; i < B / mb; ++i) {
     const auto l = losses.narrow(0, i * mb, mb);
     loss_sum.add_(l.sum());

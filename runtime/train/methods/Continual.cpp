@@ -127,13 +127,9 @@ class OrderPolicy : public Policy {
 
   void scoreUnrecorded(PolicyContext& ctx, const std::vector<size_t>& in_play) {
     const auto table = ctx.table.toCpu();
-    const float* v = table.data_ptr<float>();
     std::vector<size_t> unscored;
-    for (size_t d : in_play) {
-      bool any = false;
-      for (int64_t i = 0; i < ctx.table.size(d) && !any; ++i) any = !std::isnan(v[ctx.table.offset(d) + i]);
-      if (!any) unscored.push_back(d);
-    }
+    for (size_t d : in_play)
+      if (!ctx.table.anyRecorded(table, d)) unscored.push_back(d);
     if (unscored.empty() || !ctx.score_blocks) return;
     auto cost = ctx.score_blocks(unscored, sources_ ? kSourceProbe : 0);
     nlohmann::json names = nlohmann::json::array();

@@ -114,13 +114,9 @@ class FilterPolicy : public Policy {
   void rescore(PolicyContext& ctx) {
     if (!ctx.score_blocks) return;
     const auto table = ctx.table.toCpu();
-    const float* v = table.data_ptr<float>();
     std::vector<size_t> covered;
-    for (size_t d = 0; d < ctx.table.datasets(); ++d) {
-      bool any = false;
-      for (int64_t i = 0; i < ctx.table.size(d) && !any; ++i) any = !std::isnan(v[ctx.table.offset(d) + i]);
-      if (any) covered.push_back(d);
-    }
+    for (size_t d = 0; d < ctx.table.datasets(); ++d)
+      if (ctx.table.anyRecorded(table, d)) covered.push_back(d);
     if (covered.empty()) return;
     auto cost = ctx.score_blocks(covered, 0);
     cost["rule"] = describe();
