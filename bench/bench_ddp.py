@@ -1,14 +1,20 @@
 #!/usr/bin/python3
-"""bench_ddp — data-parallel throughput on CPU: 2 workers x 1 thread against 1 worker x 1 thread.
+"""bench_ddp — data-parallel throughput on CPU: 2 workers x 1 thread against 1 worker x 1 thread,
+with the gradient all-reduce during the backward (the default) and after it (--no-overlap).
 
 Contract: trains recipes/quickstart.recipe's model and batch (GPT-2, 4 layers, d 128, 4 heads,
 seq 128, batch 16, byte vocabulary 257, fp32, AdamW, clip 1.0, cosine) on the default corpus
 (data/corpus/english) for `--steps` steps, once as one process with one intra-op thread and
 once as two processes (c10d/Gloo over localhost, started with the variables torchrun sets)
-with one thread each, at the same global batch. Prints the tokens/s of both (steps after
-`--warmup`, from rank 0's metrics.jsonl) side by side and their ratio; the two alternate
-`--repeats` times and the best and median of each are printed, so load from other processes
-on a shared machine penalises neither side more than the other. The ideal ratio is 2.0 on two
+with one thread each, at the same global batch: once with the gradient buckets launched
+during the backward, once with them all-reduced after it (`--no-overlap`). Prints the
+tokens/s of the three (steps after `--warmup`, from rank 0's metrics.jsonl) side by side and
+their ratio, and for the two 2-worker runs the seconds per step the trainer waited for the
+all-reduce after the backward (`allreduce_wait_s`: what the backward did not hide); the
+three alternate `--repeats` times and the best and median of each are printed, so load from
+other processes on a shared machine penalises none more than the others.
+`--batch`, `--seq-len`, `--d-model` and `--n-layer` change the shape: a larger model, whose all-reduce weighs more (d 512, 8
+layers: 25.5M parameters, 102 MB of gradients per step), and `--bucket-mb` sets the bucket. The ideal ratio is 2.0 on two
 idle cores; the gap is the all-reduce of the 0.86M gradients (3.4 MB) per step and the step
 boundary the two wait on together. The loss of both is printed too, and the CPU seconds
 each side used (getrusage of the children: independent of other load on the machine).
@@ -27,9 +33,9 @@ def make_plan(a):
         "tokenizers": [{"name": "tok", "kind": "bytes", "path": "", "vocab_size": 257, "eot_id": 256}],
         "datasets": [{"name": "english", "kind": "text", "paths": ["data/corpus/english/train/*.jsonl"],
                       "tokenizer": "tok", "json_field": "text", "val_fraction": 0.0}],
-        "models": [{"name": "net", "arch": "gpt2", "n_layer": 4, "n_head": 4, "d_model": 128,
-                    "d_ff": 512, "vocab_size": 257, "max_seq_len": 256, "tie_embeddings": True}],
-        "train": {"model": "net", "seq_len": 128, "batch_seqs": 16, "micro_batch": a.micro_batch,
+        "models": [{"name": "net", "arch": "gpt2", "n_layer": a.n_layer, "n_head": 4, "d_model": a.d_model,
+                    "d_ff": 4 * a.d_model, "vocab_size": 257, "max_seq_len": 256, "tie_embeddings": True}],
+        "train": {"model": "net", "seq_len": a.seq_len, "batch_seqs": a.batch, "micro_batch": a.micro_batch or a.batch,
                   "optimizer": {"kind": "adamw", "lr": 3e-3, "beta1": 0.9, "beta2": 0.95, "eps": 1e-8,
                                 "weight_decay": 0.1, "grad_clip": 1.0},
                   "schedule": {"kind": "cosine", "warmup_steps": 5, "min_lr": 3e-4},
@@ -45,17 +51,18 @@ def free_port():
         return s.getsockname()[1]
 
 
-def run(a, work, plan_path, nproc, tag):
-    run_dir = os.path.join(work, tag)
-    cmd = [a.runtime, "run", plan_path, "--run-dir", run_dir, "--log-every", "1", "--quiet",
-           "--threads", "1", "--peak-flops", "1e11"]
+def run(a, work, plan_path, nproc, tag, extra=(), independent=False):
+    """nproc ranks of one run, or (independent) nproc separate 1-process runs started together."""
+    dirs = [os.path.join(work, f"{tag}-{r}" if independent else tag) for r in range(nproc)]
     base = dict(os.environ)  # the shared token cache: the corpus is tokenized once
     port = str(free_port())
     procs = []
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     for r in range(nproc):
+        cmd = [a.runtime, "run", plan_path, "--run-dir", dirs[r], "--log-every", "1", "--quiet",
+               "--threads", "1", "--peak-flops", "1e11", "--bucket-mb", str(a.bucket_mb), *extra]
         env = dict(base)
-        if nproc > 1:
+        if nproc > 1 and not independent:
             env.update(RANK=str(r), LOCAL_RANK=str(r), WORLD_SIZE=str(nproc),
                        MASTER_ADDR="127.0.0.1", MASTER_PORT=port)
         procs.append(subprocess.Popen(cmd, env=env))
@@ -64,12 +71,18 @@ def run(a, work, plan_path, nproc, tag):
     cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     if any(codes):
         raise SystemExit(f"bench_ddp: {tag} failed: exit codes {codes}")
-    steps = [json.loads(l) for l in open(os.path.join(run_dir, "metrics.jsonl"))]
-    steps = [s for s in steps if s.get("type") == "train"]
-    timed = steps[a.warmup:]
-    tokens = 16 * 128
-    seconds = sum(tokens / s["tokens_per_s"] for s in timed)
-    return len(timed) * tokens / seconds, [s["loss"] for s in steps], cpu
+    tokens = a.batch * a.seq_len
+    rate, wait, losses = 0.0, 0.0, []
+    for d in dirs[:nproc if independent else 1]:  # rank 0 alone writes metrics
+        steps = [json.loads(l) for l in open(os.path.join(d, "metrics.jsonl"))]
+        steps = [s for s in steps if s.get("type") == "train"]
+        timed = steps[a.warmup:]
+        seconds = sum(tokens / s["tokens_per_s"] for s in timed)
+        rate += len(timed) * tokens / seconds
+        if nproc > 1 and not independent:
+            wait = statistics.mean(s["allreduce_wait_s"] for s in timed)
+        losses = [s["loss"] for s in steps]
+    return rate, losses, cpu, wait
 
 
 def main():
@@ -78,33 +91,57 @@ def main():
     ap.add_argument("--steps", type=int, default=40)
     ap.add_argument("--warmup", type=int, default=5)
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--micro-batch", type=int, default=16, help="16: no accumulation (each rank takes 8 rows)")
+    ap.add_argument("--batch", type=int, default=16, help="global batch in sequences")
+    ap.add_argument("--seq-len", type=int, default=128)
+    ap.add_argument("--micro-batch", type=int, default=0, help="default: the batch (no accumulation: each rank takes half the rows)")
+    ap.add_argument("--d-model", type=int, default=128)
+    ap.add_argument("--n-layer", type=int, default=4)
+    ap.add_argument("--bucket-mb", type=float, default=25.0)
     a = ap.parse_args()
     work = tempfile.mkdtemp(prefix="bench-ddp-")
     try:
         plan_path = os.path.join(work, "plan.json")
         with open(plan_path, "w") as f:
             json.dump(make_plan(a), f)
-        one, two, loss_diff, cpu1, cpu2 = [], [], 0.0, [], []
+        # "apart": two unrelated 1-thread runs at once, no communication: what two processes
+        # get from this machine's cores, the ceiling a data-parallel pair can reach here.
+        sides = {"one": ("1 worker  x 1 thread", 1, (), False),
+                 "apart": ("2 separate runs (ceiling)", 2, (), True),
+                 "during": ("2 workers, during backward", 2, (), False),
+                 "after": ("2 workers, after backward", 2, ("--no-overlap",), False)}
+        tps = {k: [] for k in sides}
+        cpu = {k: [] for k in sides}
+        wait = {k: [] for k in sides}
+        loss = {}
+        loss_diff, overlap_diff = 0.0, 0.0
         for rep in range(a.repeats):
-            t1, l1, c1 = run(a, work, plan_path, 1, f"one{rep}")
-            t2, l2, c2 = run(a, work, plan_path, 2, f"two{rep}")
-            cpu1.append(c1)
-            cpu2.append(c2)
-            one.append(t1)
-            two.append(t2)
-            loss_diff = max(loss_diff, max(abs(x - y) for x, y in zip(l1, l2)))
-            print(f"run {rep + 1}: 1 worker x 1 thread {t1:8.0f} tokens/s | 2 workers x 1 thread {t2:8.0f} tokens/s")
+            line = []
+            for key, (label, nproc, extra, apart) in sides.items():
+                t, l, c, w = run(a, work, plan_path, nproc, f"{key}{rep}", extra, apart)
+                tps[key].append(t)
+                cpu[key].append(c)
+                wait[key].append(w)
+                loss[key] = l
+                line.append(f"{label} {t:8.0f}")
+            loss_diff = max(loss_diff, max(abs(x - y) for x, y in zip(loss["one"], loss["during"])))
+            overlap_diff = max(overlap_diff, max(abs(x - y) for x, y in zip(loss["during"], loss["after"])))
+            print(f"run {rep + 1}: " + " | ".join(line) + " tokens/s")
         print()
-        print(f"{'':28}{'best':>10}{'median':>10}")
-        print(f"{'1 worker  x 1 thread':28}{max(one):10.0f}{statistics.median(one):10.0f}  tokens/s")
-        print(f"{'2 workers x 1 thread (gloo)':28}{max(two):10.0f}{statistics.median(two):10.0f}  tokens/s")
-        print(f"{'ratio':28}{max(two) / max(one):10.2f}{statistics.median(two) / statistics.median(one):10.2f}  (ideal 2.00)")
-        print(f"max |loss difference| over {a.steps} steps: {loss_diff:.3g}")
+        print(f"{'':30}{'best':>10}{'median':>10}{'':10}{'all-reduce wait, ms/step':>26}")
+        for key, (label, nproc, _, apart) in sides.items():
+            w = f"{1e3 * statistics.median(wait[key]):26.1f}" if nproc > 1 and not apart else ""
+            print(f"{label:30}{max(tps[key]):10.0f}{statistics.median(tps[key]):10.0f}  tokens/s{w}")
+        for key in ("apart", "during", "after"):
+            print(f"{'ratio ' + key + ' / 1 worker':30}{max(tps[key]) / max(tps['one']):10.2f}"
+                  f"{statistics.median(tps[key]) / statistics.median(tps['one']):10.2f}  (ideal 2.00)")
+        print(f"{'during / after':30}{max(tps['during']) / max(tps['after']):10.2f}"
+              f"{statistics.median(tps['during']) / statistics.median(tps['after']):10.2f}")
+        print(f"max |loss difference| over {a.steps} steps: 1 vs 2 workers {loss_diff:.3g}; "
+              f"during vs after the backward {overlap_diff:.3g}")
         # CPU seconds do not depend on what else the machine runs: what the second worker
         # costs in work (setup of both processes included), apart from waiting.
-        print(f"CPU seconds per run (incl. setup), median: 1 worker {statistics.median(cpu1):.1f}, "
-              f"2 workers {statistics.median(cpu2):.1f} ({statistics.median(cpu2) / statistics.median(cpu1):.2f}x)")
+        print("CPU seconds per run (incl. setup), median: " + ", ".join(
+            f"{sides[k][0].strip()} {statistics.median(cpu[k]):.1f}" for k in sides))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -1,7 +1,12 @@
-// Distributed.cpp — the single-process group, the launcher's environment, and the bucketed
-// gradient all-reduce shared by every backend (see Distributed.h). The c10d groups are in
+// Distributed.cpp — the single-process group, the launcher's environment, and the
+// parameter broadcast shared by every backend (see Distributed.h). The c10d groups are in
 // DistributedC10d.cpp, compiled only where LibTorch ships c10d (RECIPEC_HAVE_C10D).
 #include "runtime/train/Distributed.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -65,9 +70,28 @@ DistEnv readDistEnv() {
 
 std::unique_ptr<Comm> makeSingleProcessComm() { return std::make_unique<SingleProcess>(); }
 
-std::unique_ptr<Comm> joinGroup(const at::Device& device, double timeout_s) {
-  const DistEnv env = readDistEnv();
-  if (env.world == 1) return makeSingleProcessComm();
+// A port nobody listens on now (the kernel's pick), for a group of one.
+static int freePort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  const bool ok = fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0;
+  if (fd >= 0) ::close(fd);
+  if (!ok) throw UserError("--process-group: no free local port for the rendezvous store");
+  return ntohs(a.sin_port);
+}
+
+std::unique_ptr<Comm> joinGroup(const at::Device& device, double timeout_s, bool always) {
+  DistEnv env = readDistEnv();
+  if (env.world == 1 && !always) return makeSingleProcessComm();
+  if (env.world == 1) {
+    const char* addr = std::getenv("MASTER_ADDR");
+    env.master_addr = addr && *addr ? addr : "127.0.0.1";
+    env.master_port = std::getenv("MASTER_PORT") ? envInt("MASTER_PORT", true, 0) : freePort();
+  }
   if (!(timeout_s > 0)) throw UserError("--dist-timeout must be > 0 seconds");
 #ifdef RECIPEC_HAVE_C10D
   return joinC10dGroup(env, device, timeout_s);
@@ -77,6 +101,17 @@ std::unique_ptr<Comm> joinGroup(const at::Device& device, double timeout_s) {
                   " asks for a distributed run, but this recipec-runtime was built without torch's c10d "
                   "(install libgloo-dev and reconfigure)");
 #endif
+}
+
+namespace {
+struct Done : Comm::Pending {
+  void wait() override {}
+};
+}  // namespace
+
+std::unique_ptr<Comm::Pending> Comm::allreduceAsync(std::vector<at::Tensor>& tensors, ReduceOp op) {
+  allreduce(tensors, op);
+  return std::make_unique<Done>();
 }
 
 std::vector<double> Comm::sum(const std::vector<double>& v) {
@@ -127,35 +162,6 @@ std::vector<Bucket> makeBuckets(const std::vector<at::Tensor>& params, int64_t b
 }
 
 }  // namespace
-
-void allreduceGradients(Comm& comm, const std::vector<at::Tensor>& params, std::vector<at::Tensor>& extra,
-                        int64_t bucket_bytes) {
-  if (!comm.distributed()) return;
-  // Only defined gradients: which ones are defined depends on the step's graph alone (the
-  // model, the EST subnet of the step), the same on every rank, so every rank builds the same
-  // buckets. A parameter without a gradient stays without one, as in a single process (the
-  // optimizer then leaves it and its moments alone).
-  std::vector<at::Tensor> grads;
-  for (const auto& p : params)
-    if (p.grad().defined()) grads.push_back(p.grad());
-  const auto buckets = makeBuckets(grads, bucket_bytes);
-  std::vector<at::Tensor> all;
-  for (const auto& b : buckets) {
-    std::vector<at::Tensor> parts;
-    for (size_t i : b.members) parts.push_back(grads[i].reshape({-1}));
-    all.push_back(at::cat(parts));
-  }
-  for (auto& e : extra) all.push_back(e);
-  comm.allreduce(all, ReduceOp::kSum);
-  for (size_t k = 0; k < buckets.size(); ++k) {
-    int64_t offset = 0;
-    for (size_t i : buckets[k].members) {
-      grads[i].copy_(all[k].narrow(0, offset, grads[i].numel()).view(grads[i].sizes()));
-      offset += grads[i].numel();
-    }
-  }
-  for (size_t j = 0; j < extra.size(); ++j) extra[j] = all[buckets.size() + j];
-}
 
 void broadcastParameters(Comm& comm, const std::vector<at::Tensor>& params) {
   if (!comm.distributed()) return;

@@ -1,12 +1,15 @@
 // Distributed.h — the trainer's view of data-parallel training: who am I, how many are we,
-// and the few collectives a step needs. Built on torch's c10d (DistributedC10d.cpp: Gloo on
-// CPU, NCCL on CUDA where the LibTorch has it); this header includes nothing of c10d.
+// and the few collectives a step needs (the gradients' bucketed all-reduce is GradientSync.h).
+// Built on torch's c10d (DistributedC10d.cpp: Gloo on CPU, NCCL on CUDA where the LibTorch has
+// it); this header includes nothing of c10d.
 //
 // Contract:
-//  * `joinGroup(device, timeout_s)` reads the launcher's environment (RANK, WORLD_SIZE,
-//    LOCAL_RANK, MASTER_ADDR, MASTER_PORT: torchrun's, or `recipec run --nproc N`'s). With
-//    none set, or WORLD_SIZE=1, it returns the single-process group (every collective is
-//    the identity, nothing is started). Otherwise it rendezvouses over a TCPStore hosted by
+//  * `joinGroup(device, timeout_s, always)` reads the launcher's environment (RANK,
+//    WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT: torchrun's, or `recipec run --nproc
+//    N`'s). With none set, or WORLD_SIZE=1, it returns the single-process group (every
+//    collective is the identity, nothing is started), unless `always`: then a world of one
+//    is a real c10d group too (on 127.0.0.1 and a free port unless the variables say
+//    otherwise), so that the group's own cost can be measured against no group. Otherwise it rendezvouses over a TCPStore hosted by
 //    rank 0 and builds the process group. A peer that never arrives is an error naming the
 //    missing ranks after `timeout_s`; a malformed variable is an error naming it.
 //  * Every collective is called by every rank in the same order (the trainer guarantees it:
@@ -43,10 +46,19 @@ class Comm {
   virtual int localRank() const = 0;
   virtual std::string backend() const = 0;  // "none" | "gloo" | "nccl"
   bool lead() const { return rank() == 0; }
-  bool distributed() const { return world() > 1; }
+  // In a process group (c10d), even one of a single rank: the collectives run for real.
+  bool distributed() const { return backend() != "none"; }
 
   // In place, on every rank. Tensors are contiguous, on the training device.
   virtual void allreduce(std::vector<at::Tensor>& tensors, ReduceOp op) = 0;  // launched together
+  // Launches an in-place all-reduce and returns at once; `wait()` puts the results in place
+  // (and throws PeerError as `allreduce` would). Ranks match launches by their order. The
+  // tensors must stay alive and untouched until the wait. By default: synchronous.
+  struct Pending {
+    virtual ~Pending() = default;
+    virtual void wait() = 0;
+  };
+  virtual std::unique_ptr<Pending> allreduceAsync(std::vector<at::Tensor>& tensors, ReduceOp op);
   virtual void broadcast(at::Tensor& t, int root) = 0;
   // Every rank's `t` (same shape and dtype on all ranks), stacked: (world, ...t.shape).
   virtual at::Tensor allgather(const at::Tensor& t) = 0;
@@ -63,15 +75,8 @@ class Comm {
 };
 
 std::unique_ptr<Comm> makeSingleProcessComm();
-std::unique_ptr<Comm> joinGroup(const at::Device& device, double timeout_s);
+std::unique_ptr<Comm> joinGroup(const at::Device& device, double timeout_s, bool always = false);
 
-// Sums the gradients of `params` over ranks in flat buckets of about `bucket_bytes` (per
-// dtype and device), all launched before the first is waited on. Undefined gradients are
-// left out and stay undefined (which are defined is the same on every rank: it depends on
-// the step's graph, not on the data).
-// `extra` tensors (e.g. the step's per-sample losses) ride in the same launch.
-void allreduceGradients(Comm& comm, const std::vector<at::Tensor>& params, std::vector<at::Tensor>& extra,
-                        int64_t bucket_bytes = 25 << 20);
 // Rank 0's parameter values on every rank (in place).
 void broadcastParameters(Comm& comm, const std::vector<at::Tensor>& params);
 

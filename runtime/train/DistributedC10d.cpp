@@ -16,6 +16,7 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <utility>
 
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
@@ -125,22 +126,37 @@ class C10dComm : public Comm {
   int localRank() const override { return env_.local_rank; }
   std::string backend() const override { return backend_; }
 
-  void allreduce(std::vector<at::Tensor>& tensors, ReduceOp op) override {
+  void allreduce(std::vector<at::Tensor>& tensors, ReduceOp op) override { allreduceAsync(tensors, op)->wait(); }
+
+  // One c10d work per tensor (staged on the device for NCCL), all launched before any wait.
+  struct Launched : Pending {
+    C10dComm* comm;
+    std::vector<decltype(std::declval<PG&>().barrier())> works;
+    std::vector<at::Tensor> targets, staged;
+    explicit Launched(C10dComm* c) : comm(c) {}
+    void wait() override {
+      comm->guarded("all-reduce", [&] {
+        for (auto& w : works) w->wait(comm->timeout_);
+        for (size_t i = 0; i < targets.size(); ++i)
+          if (!staged[i].is_same(targets[i])) targets[i].copy_(staged[i]);
+      });
+    }
+  };
+
+  std::unique_ptr<Pending> allreduceAsync(std::vector<at::Tensor>& tensors, ReduceOp op) override {
+    auto out = std::make_unique<Launched>(this);
     guarded("all-reduce", [&] {
       c10d::AllreduceOptions o;
       o.reduceOp = op == ReduceOp::kSum ? c10d::ReduceOp::SUM : c10d::ReduceOp::MAX;
       o.timeout = timeout_;
-      std::vector<decltype(pg_->barrier())> works;
-      std::vector<at::Tensor> staged;
       for (auto& t : tensors) {
         std::vector<at::Tensor> one{onDevice(t)};
-        staged.push_back(one[0]);
-        works.push_back(pg_->allreduce(one, o));
+        out->targets.push_back(t);
+        out->staged.push_back(one[0]);
+        out->works.push_back(pg_->allreduce(one, o));
       }
-      for (auto& w : works) w->wait(timeout_);
-      for (size_t i = 0; i < tensors.size(); ++i)
-        if (!staged[i].is_same(tensors[i])) tensors[i].copy_(staged[i]);
     });
+    return out;
   }
 
   void broadcast(at::Tensor& t, int root) override {

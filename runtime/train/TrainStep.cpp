@@ -88,17 +88,21 @@ StepOutcome Run::trainStep(int64_t s, const TrainBatch& batch) {
       pool_loss = pool_loss.defined() ? pool_loss + part : part;
       losses.narrow(0, i * mb + work.row_begin, rows).copy_(l.detach());
     }
+    // This rank's last backward of the step launches the gradient buckets as they fill,
+    // unless a pool's loss gather (a collective) is still to come on some rank.
+    if (gather ? g_end >= n_micro : g_end >= work.end_micro) grad_sync_->armForLastBackward();
     (pool_loss * (double(n) / double(B))).backward();  // grads accumulate in place across pools
   }
   // Gradients summed over ranks (each micro-batch loss is already scaled by micro/batch, so
-  // the sum is the whole batch's gradient), with the losses and the stop flags in the same
-  // launch: how many ranks received [SIGHUP, SIGINT, SIGTERM] (Signals.h), so that all
-  // stop after the same step.
+  // the sum is the whole batch's gradient), then the losses and the stop flags: how many
+  // ranks received [SIGHUP, SIGINT, SIGTERM] (Signals.h), so that all stop after the same
+  // step.
   const int signal_here = stopSignal();
   auto flags = at::tensor({signal_here == SIGHUP ? 1.0f : 0.0f, signal_here == SIGINT ? 1.0f : 0.0f,
                            signal_here == SIGTERM ? 1.0f : 0.0f}).to(device_);
   std::vector<at::Tensor> extra{losses, flags};
-  allreduceGradients(*comm_, params_, extra);
+  grad_sync_->finish(extra);
+  comm_wait_since_log_ += grad_sync_->waitSeconds();
   losses = extra[0];
   // The recipe machinery sees the whole batch on every rank, micro-batch by micro-batch in
   // a single process's order: the LFR table is the same everywhere, with no table merge.
@@ -249,11 +253,21 @@ void Run::logTrain(int64_t s, const StepOutcome& o, double lr) {
   const double tps = double(tokens_since_log_) / std::max(1e-9, dt);
   // Every rank computes at its own peak: the run's peak is world x rank 0's.
   const double mfu = flops_since_log_ / std::max(1e-9, dt) / (peak_flops_ * comm_->world());
-  writeMetrics({{"type", "train"}, {"step", s + 1}, {"tokens", ctx_.metrics.tokens},
-                   {"loss", o.loss}, {"lr", lr}, {"grad_norm", o.grad_norm},
-                   {"tokens_per_s", tps}, {"mfu", mfu}, {"flops_per_token", ctx_.flops_per_token},
-                   {"flops_formula", "6N+12LHQT"}, {"phase", timeline_.phases[phase_].name},
-                   {"policies", activePolicies()}, {"applied", o.applied}});
+  nlohmann::json record{{"type", "train"}, {"step", s + 1}, {"tokens", ctx_.metrics.tokens},
+                        {"loss", o.loss}, {"lr", lr}, {"grad_norm", o.grad_norm},
+                        {"tokens_per_s", tps}, {"mfu", mfu}, {"flops_per_token", ctx_.flops_per_token},
+                        {"flops_formula", "6N+12LHQT"}, {"phase", timeline_.phases[phase_].name},
+                        {"policies", activePolicies()}, {"applied", o.applied}};
+  if (comm_->distributed()) {
+    // The gradient all-reduce: seconds per step the trainer waited for it after the backward
+    // (what the backward did not hide; on CUDA the wait is queued, not timed), and how many
+    // of the last step's buckets were launched during the backward.
+    const int64_t steps = std::max<int64_t>(1, tokens_since_log_ / (tr.batch_seqs * tr.seq_len));
+    record["allreduce_wait_s"] = comm_wait_since_log_ / double(steps);
+    record["buckets"] = grad_sync_->buckets();
+    record["buckets_in_backward"] = grad_sync_->launchedDuringBackward();
+  }
+  writeMetrics(record);
   if (!progress_.tty() && !opt_.quiet) {
     char line[256];
     std::snprintf(line, sizeof line,
@@ -266,6 +280,7 @@ void Run::logTrain(int64_t s, const StepOutcome& o, double lr) {
   t_log_ = now;
   tokens_since_log_ = 0;
   flops_since_log_ = 0;
+  comm_wait_since_log_ = 0;
 }
 
 }  // namespace recipec::train

@@ -128,6 +128,8 @@ void Run::setup() {
   broadcastParameters(*comm_, params_);  // equal already (same seed); now by construction
   optim_ = makeAdamW(params_, tr.optimizer);
   if (opt_.shard_optimizer && comm_->distributed()) shards_ = std::make_unique<OptimizerShards>(*comm_, params_);
+  grad_sync_ = std::make_unique<GradientSync>(*comm_, params_, int64_t(opt_.bucket_mib * double(1 << 20)),
+                                              opt_.overlap_grad_sync);
   full_flops_per_token_ = model_->flopsPerToken(tr.seq_len);
   divergence_loss_ = std::max(10.0, 2.0 * std::log(double(std::max<int64_t>(2, mcfg->vocab_size))));
 
@@ -263,7 +265,7 @@ std::optional<int64_t> Run::resumeFromNewestIntact() {
 RunResult Run::execute() {
   const bool resume = !opt_.resume_dir.empty();
   // Fail before the (possibly long) data and model setup; create() re-checks atomically.
-  comm_ = joinGroup(pickDevice(opt_.device), opt_.dist_timeout_s);
+  comm_ = joinGroup(pickDevice(opt_.device), opt_.dist_timeout_s, opt_.process_group);
   const bool lead = comm_->lead();
   if (!lead) opt_.quiet = true;  // rank 0 alone prints, holds the lock and writes the run directory
   if (resume) {
@@ -290,13 +292,24 @@ RunResult Run::execute() {
   if (!metrics_ && lead) metrics_ = std::make_unique<MetricsLog>(dir_->metrics(), resume ? 0 : -1);
   const bool restored = from.has_value();
   log("run " + run_path_ + (restored ? " (resumed at step " + std::to_string(*from) + ")" : "") +
-      (comm_->distributed() ? "; " + std::to_string(comm_->world()) + " processes (" + comm_->backend() + ")" : ""));
+      (comm_->distributed() ? "; " + std::to_string(comm_->world()) + (comm_->world() == 1 ? " process" : " processes") +
+                                  " (" + comm_->backend() + ")" : ""));
   char model_line[320];
   std::snprintf(model_line, sizeof model_line,
                 "model %s: %.4gM params, %.4g MFLOPs/token (6N + 12LHQT); peak %.4g GFLOP/s (%s)%s; %d intra-op threads",
                 plan_.train.model.c_str(), double(model_->numParams()) / 1e6, full_flops_per_token_ / 1e6,
                 peak_flops_ / 1e9, peak_source_.c_str(), comm_->distributed() ? " per process" : "", at::get_num_threads());
   log(timeline_.describe() + model_line);
+  if (comm_->distributed()) {
+    int64_t bytes = 0;
+    for (size_t b = 0; b < grad_sync_->buckets(); ++b) bytes += grad_sync_->bucketBytes(b);
+    char line[240];
+    std::snprintf(line, sizeof line, "gradients: %.4g MB all-reduced in %zu bucket%s (first %.3g MB), %s",
+                  double(bytes) / 1e6, grad_sync_->buckets(), grad_sync_->buckets() == 1 ? "" : "s",
+                  double(grad_sync_->bucketBytes(0)) / 1e6,
+                  grad_sync_->overlapping() ? "launched during the backward as they fill" : "after the backward (--no-overlap)");
+    log(line);
+  }
   if (shards_) {
     const auto owned = comm_->allgather(at::tensor({shards_->ownedElements()}, at::kLong));  // (world, 1)
     std::string per_rank;
@@ -332,6 +345,7 @@ RunResult Run::trainLoop(bool restored, int64_t s) {
   start_step_ = s;
   tokens_since_log_ = 0;
   flops_since_log_ = 0;
+  comm_wait_since_log_ = 0;
   while (true) {
     if (ctx_.stop_requested) {
       result.stopped_by_rule = failure_.empty();

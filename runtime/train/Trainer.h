@@ -40,6 +40,13 @@ struct RunOptions {
   // ZeRO stage 1 (ShardedOptim.h): each rank keeps the AdamW state of its share of the
   // parameters. Same weights as unsharded; no effect in a single process.
   bool shard_optimizer = false;
+  // Distributed runs: gradients are all-reduced in buckets of about this many MiB (the
+  // first at most 1 MiB), launched during the backward as they fill (GradientSync.h), or
+  // after it with `overlap_grad_sync` false.
+  double bucket_mib = 25;
+  bool overlap_grad_sync = true;
+  // A c10d group even for a world of one (Distributed.h), to measure what the group costs.
+  bool process_group = false;
   // Test-only fault injection: at the start of step N, rank R sends itself `signal`.
   int64_t debug_kill_step = -1;
   int debug_kill_rank = -1;

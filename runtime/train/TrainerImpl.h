@@ -18,6 +18,7 @@
 #include "runtime/train/Checkpoint.h"
 #include "runtime/train/DataFeed.h"
 #include "runtime/train/Distributed.h"
+#include "runtime/train/GradientSync.h"
 #include "runtime/train/Metrics.h"
 #include "runtime/train/Policy.h"
 #include "runtime/train/RunDir.h"
@@ -103,6 +104,7 @@ class Run {
   std::string run_path_;       // the run directory on every rank (dir_ is rank 0's)
   int agreed_stop_signal_ = 0; // a stop signal any rank had at a step's all-reduce
   std::unique_ptr<OptimizerShards> shards_;  // --shard-optimizer with several ranks
+  std::unique_ptr<GradientSync> grad_sync_;  // the gradients' all-reduce (none in one process)
   plan::Plan plan_;
   std::string plan_text_;      // the resolved plan as written to plan.json
   Timeline timeline_;
@@ -144,6 +146,7 @@ class Run {
   std::chrono::steady_clock::time_point t_log_;
   int64_t tokens_since_log_ = 0;
   double flops_since_log_ = 0;
+  double comm_wait_since_log_ = 0;  // seconds the steps waited for the gradient all-reduce
   std::chrono::steady_clock::time_point t_start_;
   int64_t start_step_ = 0;
 };

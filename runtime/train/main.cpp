@@ -2,7 +2,8 @@
 //
 //   recipec-runtime run PLAN.json [--run-dir D] [--resume D] [--device cpu|cuda]
 //                   [--peak-flops F] [--log-every N] [--until-step N] [--threads N] [--quiet]
-//                   [--dist-timeout S]
+//                   [--dist-timeout S] [--shard-optimizer] [--bucket-mb M] [--no-overlap]
+//                   [--process-group]
 //   (with RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT set, as torchrun or
 //   `recipec run --nproc N` set them, it is one rank of a data-parallel run)
 //   recipec-runtime eval JOB.json [--quiet]     (per-token NLL; runtime/eval/PerTokenNll.h)
@@ -58,6 +59,13 @@ int main(int argc, char** argv) {
   run->add_flag("--quiet", opt.quiet, "no progress or log lines");
   run->add_flag("--shard-optimizer", opt.shard_optimizer,
                 "distributed runs: ZeRO-1, each rank keeps the optimizer state of its share of the parameters");
+  run->add_option("--bucket-mb", opt.bucket_mib,
+                  "distributed runs: MiB of gradients per all-reduce bucket")->capture_default_str()->check(CLI::PositiveNumber);
+  bool no_overlap = false;
+  run->add_flag("--no-overlap", no_overlap,
+                "distributed runs: all-reduce the gradients after the backward, not during it");
+  run->add_flag("--process-group", opt.process_group,
+                "a c10d process group even without a launcher (a world of one), to measure its cost");
   run->add_option("--dist-timeout", opt.dist_timeout_s,
                   "distributed runs: seconds to wait for a peer before stopping with an error")->capture_default_str();
   std::string job_path;
@@ -72,6 +80,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 1;
   }
+  opt.overlap_grad_sync = !no_overlap;
   if (version->parsed()) {
     std::printf("recipec-runtime %s (plan version %d, LibTorch %s)\n", recipec::train::sourceRevision().c_str(),
                 recipec::plan::kPlanVersion, TORCH_VERSION);

@@ -18,6 +18,7 @@
 #include "cli/Launch.h"
 #include "runtime/models/Safetensors.h"
 #include "runtime/train/Distributed.h"
+#include "runtime/train/GradientSync.h"
 #include "runtime/train/ShardedOptim.h"
 #include "train_fixture.h"
 
@@ -162,6 +163,25 @@ class DistributedTest : public TrainTest {
     return t;
   }
 
+  // Runs `a` and `b` trained the same, bit for bit: every logged loss and grad norm, and the
+  // final weights. Returns their train lines.
+  std::pair<std::vector<nlohmann::json>, std::vector<nlohmann::json>> expectSameTraining(const std::string& a,
+                                                                                         const std::string& b,
+                                                                                         size_t steps) const {
+    auto la = metrics(runDir(a), "train"), lb = metrics(runDir(b), "train");
+    EXPECT_EQ(la.size(), steps);
+    EXPECT_EQ(lb.size(), steps);
+    for (size_t i = 0; i < std::min(la.size(), lb.size()); ++i) {
+      EXPECT_EQ(la[i]["loss"], lb[i]["loss"]) << "step " << i + 1;
+      EXPECT_EQ(la[i]["grad_norm"], lb[i]["grad_norm"]) << "step " << i + 1;
+    }
+    const auto wa = models::readSafetensors(runDir(a) + "/model.safetensors").tensors;
+    const auto wb = models::readSafetensors(runDir(b) + "/model.safetensors").tensors;
+    EXPECT_EQ(wa.size(), wb.size());
+    for (const auto& [name, t] : wa) EXPECT_TRUE(wb.count(name) && torch::equal(t, wb.at(name))) << name;
+    return {la, lb};
+  }
+
   mutable int calls_ = 0;
 };
 
@@ -210,7 +230,9 @@ TEST_P(ParityTest, TwoProcessesTrainWhatOneTrains) {
   const auto plan = writePlan(p);
   std::string err;
   ASSERT_EQ(single(runtimeArgs(plan, {"--run-dir", runDir("one")}), &err), 0) << err;
-  ASSERT_EQ(launch(2, runtimeArgs(plan, {"--run-dir", runDir("two")}), &err), 0) << err;
+  // Buckets of 20 KB (the model has 140 KB of gradients): several, launched during the
+  // backward as they fill.
+  ASSERT_EQ(launch(2, runtimeArgs(plan, {"--run-dir", runDir("two"), "--bucket-mb", "0.02"}), &err), 0) << err;
 
   const auto a = metrics(runDir("one"), "train"), b = metrics(runDir("two"), "train");
   ASSERT_EQ(a.size(), 50u);
@@ -222,7 +244,8 @@ TEST_P(ParityTest, TwoProcessesTrainWhatOneTrains) {
   }
   std::printf("%smicro_batch %lld%s%s%s: max |loss(1 process) - loss(2 processes)| over 50 steps: %.3g\n",
               GetParam().quickstart ? "quickstart-sized, " : "", (long long)GetParam().micro_batch,
-              GetParam().irdro ? " + irdro" : "", GetParam().pool > 1 ? " pooled over 4 micro-batches" : "",
+              GetParam().irdro ? " + irdro" : "",
+              GetParam().pool > 1 ? (" pooled over " + std::to_string(GetParam().pool) + " micro-batches").c_str() : "",
               GetParam().subnet ? " + subnet" : "", max_diff);
   EXPECT_LE(max_diff, 1e-5);
 
@@ -261,7 +284,46 @@ TEST_P(ParityTest, TwoProcessesTrainWhatOneTrains) {
 
 INSTANTIATE_TEST_SUITE_P(Sharings, ParityTest,
                          ::testing::Values(Sharing{4, false, false}, Sharing{8, true, false}, Sharing{2, false, true},
-                                           Sharing{8, false, false, true}, Sharing{2, true, false, false, 4}));
+                                           Sharing{8, false, false, true}, Sharing{2, true, false, false, 4},
+                                           // pools of 2: rank 0's last backward comes before the
+                                           // gather of rank 1's pool, so rank 0 must not launch
+                                           // its buckets during it
+                                           Sharing{2, true, false, false, 2}));
+
+TEST_F(DistributedTest, TheAllReduceDuringTheBackwardTrainsWhatTheOneAfterItTrains) {
+  auto p = lfrPlan(tinyPlan(10), 10, 10);
+  p.train.micro_batch = 2;  // two micro-batches per rank: only the second launches buckets
+  const auto plan = writePlan(p);
+  std::string err;
+  ASSERT_EQ(launch(2, runtimeArgs(plan, {"--run-dir", runDir("during"), "--bucket-mb", "0.02"}), &err), 0) << err;
+  ASSERT_EQ(launch(2, runtimeArgs(plan, {"--run-dir", runDir("after"), "--bucket-mb", "0.02", "--no-overlap"}), &err), 0)
+      << err;
+  const auto [a, b] = expectSameTraining("during", "after", 20);  // 2 ranks: a + b = b + a
+  for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) {
+    EXPECT_GE(a[i]["buckets"].get<int64_t>(), 3);
+    EXPECT_EQ(a[i]["buckets_in_backward"], a[i]["buckets"]) << "step " << i + 1;
+    EXPECT_EQ(b[i]["buckets_in_backward"], 0) << "step " << i + 1;
+    EXPECT_GE(a[i]["allreduce_wait_s"].get<double>(), 0.0);
+  }
+}
+
+// `--process-group` without a launcher: a Gloo group of one, every collective real (the
+// gradient buckets, the losses, evaluation): the same training as no group, bit for bit.
+TEST_F(DistributedTest, AGroupOfOneTrainsWhatNoGroupTrains) {
+  const auto plan = writePlan(lfrPlan(tinyPlan(5), 5, 10));
+  std::string err;
+  ASSERT_EQ(single(runtimeArgs(plan, {"--run-dir", runDir("alone")}), &err), 0) << err;
+  ASSERT_EQ(single(runtimeArgs(plan, {"--run-dir", runDir("group"), "--process-group", "--bucket-mb", "0.02"}), &err), 0)
+      << err;
+  const auto [a, b] = expectSameTraining("alone", "group", 15);
+  for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) {
+    EXPECT_FALSE(a[i].contains("buckets"));
+    EXPECT_EQ(b[i]["buckets_in_backward"], b[i]["buckets"]);
+  }
+  auto info = nlohmann::json::parse(std::ifstream(runDir("group") + "/run.json"));
+  EXPECT_EQ(info["world_size"], 1);
+  EXPECT_EQ(info["backend"], "gloo");
+}
 
 TEST_F(DistributedTest, TwoProcessResumeIsBitIdentical) {
   const auto plan = writePlan(lfrPlan(tinyPlan(5), 5, 10));  // focus re-ranks at step 5 and 15
@@ -269,17 +331,7 @@ TEST_F(DistributedTest, TwoProcessResumeIsBitIdentical) {
   ASSERT_EQ(launch(2, runtimeArgs(plan, {"--run-dir", runDir("straight")}), &err), 0) << err;
   ASSERT_EQ(launch(2, runtimeArgs(plan, {"--run-dir", runDir("split"), "--until-step", "8"}), &err), 0) << err;
   ASSERT_EQ(launch(2, runtimeArgs(plan, {"--resume", runDir("split")}), &err), 0) << err;
-  const auto wa = models::readSafetensors(runDir("straight") + "/model.safetensors").tensors;
-  const auto wb = models::readSafetensors(runDir("split") + "/model.safetensors").tensors;
-  ASSERT_EQ(wa.size(), wb.size());
-  for (const auto& [name, t] : wa) EXPECT_TRUE(torch::equal(t, wb.at(name))) << name;
-  const auto la = metrics(runDir("straight"), "train"), lb = metrics(runDir("split"), "train");
-  ASSERT_EQ(la.size(), 15u);
-  ASSERT_EQ(lb.size(), 15u);
-  for (size_t i = 0; i < la.size(); ++i) {
-    EXPECT_EQ(la[i]["loss"], lb[i]["loss"]) << "step " << i + 1;
-    EXPECT_EQ(la[i]["grad_norm"], lb[i]["grad_norm"]) << "step " << i + 1;
-  }
+  const auto la = expectSameTraining("straight", "split", 15).first;
 
   // The 2-process checkpoint at step 8, resumed by one process: the same batches and
   // recipe state; the losses equal up to float summation order.
@@ -306,9 +358,7 @@ TEST_F(DistributedTest, ASignalToOneRankStopsAllAtTheSameStepAndResumeIsExact) {
   EXPECT_EQ(summary[0]["interrupted"], "SIGTERM");
   EXPECT_TRUE(fs::exists(runDir("stopped") + "/checkpoints/step_00000007"));
   ASSERT_EQ(launch(2, runtimeArgs(plan, {"--resume", runDir("stopped")}), &err), 0) << err;
-  const auto wa = models::readSafetensors(runDir("straight") + "/model.safetensors").tensors;
-  const auto wb = models::readSafetensors(runDir("stopped") + "/model.safetensors").tensors;
-  for (const auto& [name, t] : wa) EXPECT_TRUE(torch::equal(t, wb.at(name))) << name;
+  expectSameTraining("straight", "stopped", 15);
 }
 
 // ZeRO-1: each rank keeps the AdamW state of half the parameters. AdamW is elementwise, so
@@ -453,10 +503,17 @@ TEST(DistributedUnits, GradientsAreSummedInBucketsAndUndefinedOnesStayUndefined)
   }
   for (const auto& p : params) before.push_back(p.grad().defined() ? p.grad().clone() : at::Tensor());
   FakeGroup group(3);
+  GradientSync sync(group, params, /*bucket_bytes=*/40, /*overlap=*/true);  // 10 floats a bucket
+  // Reverse parameter order, one dtype per bucket: doubles {6}, floats {11}, {3, 7}, {5}.
+  ASSERT_EQ(sync.buckets(), 4u);
+  EXPECT_EQ(sync.bucketBytes(0), 48);
+  EXPECT_EQ(sync.bucketBytes(1), 44);
+  EXPECT_EQ(sync.bucketBytes(2), 40);
+  EXPECT_EQ(sync.bucketBytes(3), 20);
   std::vector<at::Tensor> extra{at::ones({4})};
-  allreduceGradients(group, params, extra, /*bucket_bytes=*/40);  // 10 floats a bucket
-  ASSERT_EQ(group.launches_.size(), 1u);  // one launch
-  EXPECT_EQ(group.launches_[0], 4u);      // floats {5,7} {11}, doubles {6}, and the extra
+  sync.finish(extra);  // not armed (no backward ran): every bucket goes now, in bucket order
+  EXPECT_EQ(group.launches_, (std::vector<size_t>{1, 1, 1, 1, 1}));  // four buckets, then the extra
+  EXPECT_EQ(sync.launchedDuringBackward(), 0);
   for (size_t i = 0; i < params.size(); ++i) {
     if (i == 2) {
       EXPECT_FALSE(params[i].grad().defined());
@@ -465,6 +522,99 @@ TEST(DistributedUnits, GradientsAreSummedInBucketsAndUndefinedOnesStayUndefined)
     EXPECT_TRUE(torch::allclose(params[i].grad(), before[i] * 3)) << i;
   }
   EXPECT_TRUE(torch::equal(extra[0], at::full({4}, 3.0f)));
+}
+
+// A 3-layer MLP whose backward runs under an armed GradientSync over a fake group of 2.
+struct Mlp {
+  torch::nn::Sequential net{torch::nn::Linear(16, 32), torch::nn::Tanh(), torch::nn::Linear(32, 32),
+                            torch::nn::Tanh(), torch::nn::Linear(32, 4)};
+  at::Tensor x = at::randn({8, 16});
+  at::Tensor loss() { return net->forward(x).pow(2).mean(); }
+  std::vector<at::Tensor> grads() {
+    std::vector<at::Tensor> out;
+    for (const auto& p : net->parameters()) out.push_back(p.grad().defined() ? p.grad().clone() : at::Tensor());
+    return out;
+  }
+  void zero() {
+    for (auto& p : net->parameters()) p.mutable_grad() = at::Tensor();
+  }
+};
+
+TEST(DistributedUnits, BucketsGoOutDuringTheLastBackwardInBucketOrder) {
+  torch::manual_seed(3);
+  Mlp m;
+  m.loss().backward();
+  m.loss().backward();  // two micro-batches: the reference is their accumulated gradient
+  const auto ref = m.grads();
+  m.zero();
+  FakeGroup group(2);
+  GradientSync sync(group, m.net->parameters(), /*bucket_bytes=*/256, /*overlap=*/true);
+  ASSERT_GE(sync.buckets(), 3u);
+  m.loss().backward();  // the first micro-batch: nothing goes out
+  EXPECT_TRUE(group.launches_.empty());
+  sync.armForLastBackward();
+  m.loss().backward();
+  // Every parameter got its gradient, so every bucket left while the backward ran.
+  EXPECT_EQ(group.launches_.size(), sync.buckets());
+  std::vector<at::Tensor> extra;
+  sync.finish(extra);
+  EXPECT_EQ(sync.launchedDuringBackward(), int64_t(sync.buckets()));
+  const auto got = m.grads();
+  for (size_t i = 0; i < ref.size(); ++i) EXPECT_TRUE(torch::allclose(got[i], ref[i] * 2)) << i;
+
+  // Without overlap: the same sums, all launched by finish.
+  m.zero();
+  FakeGroup group2(2);
+  GradientSync after(group2, m.net->parameters(), 256, /*overlap=*/false);
+  m.loss().backward();
+  after.armForLastBackward();
+  m.loss().backward();
+  EXPECT_TRUE(group2.launches_.empty());
+  after.finish(extra);
+  EXPECT_EQ(group2.launches_.size(), after.buckets());
+  EXPECT_EQ(after.launchedDuringBackward(), 0);
+  const auto got2 = m.grads();
+  for (size_t i = 0; i < ref.size(); ++i) EXPECT_TRUE(torch::equal(got2[i], got[i])) << i;
+}
+
+TEST(DistributedUnits, AParameterTheGraphSkipsHoldsItsBucketUntilFinish) {
+  torch::manual_seed(4);
+  Mlp m;
+  auto params = m.net->parameters();
+  auto unused = at::randn({300}).requires_grad_();  // like a layer an EST subnet skipped
+  params.insert(params.begin() + 2, unused);        // sits in a middle bucket
+  FakeGroup group(2);
+  GradientSync sync(group, params, /*bucket_bytes=*/1024, /*overlap=*/true);
+  sync.armForLastBackward();
+  m.loss().backward();
+  const size_t early = group.launches_.size();
+  EXPECT_GT(early, 0u);              // the output layers' buckets went during the backward
+  EXPECT_LT(early, sync.buckets());  // the one holding `unused`, and all after it, wait
+  std::vector<at::Tensor> extra{at::ones({2})};
+  sync.finish(extra);
+  EXPECT_EQ(group.launches_.size(), sync.buckets() + 1);
+  EXPECT_EQ(sync.launchedDuringBackward(), int64_t(early));
+  EXPECT_FALSE(unused.grad().defined());
+  EXPECT_TRUE(torch::equal(extra[0], at::full({2}, 2.0f)));
+}
+
+TEST(DistributedUnits, ASecondArmedBackwardIsStillSummedWhole) {
+  torch::manual_seed(5);
+  Mlp m;
+  m.loss().backward();
+  m.loss().backward();
+  const auto ref = m.grads();
+  m.zero();
+  FakeGroup group(2);
+  GradientSync sync(group, m.net->parameters(), 1024, /*overlap=*/true);
+  sync.armForLastBackward();
+  m.loss().backward();
+  m.loss().backward();  // the hooks fire twice: buckets that left hold half the gradient
+  std::vector<at::Tensor> extra;
+  sync.finish(extra);  // so all are reduced again after the backward
+  EXPECT_EQ(sync.launchedDuringBackward(), 0);
+  const auto got = m.grads();
+  for (size_t i = 0; i < ref.size(); ++i) EXPECT_TRUE(torch::allclose(got[i], ref[i] * 2)) << i;
 }
 
 TEST(DistributedUnits, OptimizerShardsBalanceTheParametersAndKeepOnlyOwnGradients) {
