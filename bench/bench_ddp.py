@@ -1,23 +1,30 @@
 #!/usr/bin/python3
 """bench_ddp — data-parallel throughput on CPU: 2 workers x 1 thread against 1 worker x 1 thread,
-with the gradient all-reduce during the backward (the default) and after it (--no-overlap).
+with the gradient all-reduce during the backward (--overlap on) and after it (--overlap off, the
+CPU default).
 
 Contract: trains recipes/quickstart.recipe's model and batch (GPT-2, 4 layers, d 128, 4 heads,
 seq 128, batch 16, byte vocabulary 257, fp32, AdamW, clip 1.0, cosine) on the default corpus
-(data/corpus/english) for `--steps` steps, once as one process with one intra-op thread and
-once as two processes (c10d/Gloo over localhost, started with the variables torchrun sets)
-with one thread each, at the same global batch: once with the gradient buckets launched
-during the backward, once with them all-reduced after it (`--no-overlap`). Prints the
-tokens/s of the three (steps after `--warmup`, from rank 0's metrics.jsonl) side by side and
-their ratio, and for the two 2-worker runs the seconds per step the trainer waited for the
-all-reduce after the backward (`allreduce_wait_s`: what the backward did not hide); the
-three alternate `--repeats` times and the best and median of each are printed, so load from
-other processes on a shared machine penalises none more than the others.
-`--batch`, `--seq-len`, `--d-model` and `--n-layer` change the shape: a larger model, whose all-reduce weighs more (d 512, 8
-layers: 25.5M parameters, 102 MB of gradients per step), and `--bucket-mb` sets the bucket. The ideal ratio is 2.0 on two
-idle cores; the gap is the all-reduce of the 0.86M gradients (3.4 MB) per step and the step
-boundary the two wait on together. The loss of both is printed too, and the CPU seconds
-each side used (getrusage of the children: independent of other load on the machine).
+(data/corpus/english) for `--steps` steps, each side with one intra-op thread per process
+and the same global batch:
+  - one process;
+  - the same process in a c10d group of one (`--process-group`: every collective real), what
+    the group's machinery costs by itself (the CPU counterpart of "NCCL with one rank");
+  - two unrelated single-process runs at once, no communication: what two processes get
+    from this machine's cores, the ceiling a data-parallel pair can reach here;
+  - two processes of one run (c10d/Gloo over localhost, started with the variables torchrun
+    sets), the gradient buckets launched during the backward (`--overlap on`);
+  - the same, all-reduced after the backward (`--overlap off`, what `auto` does on CPU).
+Prints their tokens/s (steps after `--warmup`, from rank 0's metrics.jsonl) side by side and
+each one's ratio to one process, and for the runs in a group the seconds per step the
+trainer waited for the all-reduce after the backward (`allreduce_wait_s`: what the backward
+did not hide). The sides alternate `--repeats` times and the best and median of each are
+printed, so load from other processes penalises none more than the others. The largest loss
+differences are printed too (1 vs 2 workers; during vs after, which must be 0; no group vs a
+group of one, which must be 0), and the CPU seconds each side used (getrusage of the
+children: independent of other load on the machine).
+`--batch`, `--seq-len`, `--d-model` and `--n-layer` change the shape (d 256 and 8 layers:
+6.4M parameters, 26 MB of gradients a step), and `--bucket-mb` the bucket.
 
 Run (from the repository root, after building recipec-runtime):
     /usr/bin/python3 bench/bench_ddp.py --runtime build/bin/recipec-runtime
@@ -72,14 +79,14 @@ def run(a, work, plan_path, nproc, tag, extra=(), independent=False):
     if any(codes):
         raise SystemExit(f"bench_ddp: {tag} failed: exit codes {codes}")
     tokens = a.batch * a.seq_len
-    rate, wait, losses = 0.0, 0.0, []
+    rate, wait, losses = 0.0, None, []
     for d in dirs[:nproc if independent else 1]:  # rank 0 alone writes metrics
         steps = [json.loads(l) for l in open(os.path.join(d, "metrics.jsonl"))]
         steps = [s for s in steps if s.get("type") == "train"]
         timed = steps[a.warmup:]
         seconds = sum(tokens / s["tokens_per_s"] for s in timed)
         rate += len(timed) * tokens / seconds
-        if nproc > 1 and not independent:
+        if "allreduce_wait_s" in timed[0]:  # in a process group
             wait = statistics.mean(s["allreduce_wait_s"] for s in timed)
         losses = [s["loss"] for s in steps]
     return rate, losses, cpu, wait
@@ -105,10 +112,13 @@ def main():
             json.dump(make_plan(a), f)
         # "apart": two unrelated 1-thread runs at once, no communication: what two processes
         # get from this machine's cores, the ceiling a data-parallel pair can reach here.
+        # "group": the same single worker in a c10d group of one (every collective real): what
+        # the group's machinery costs by itself.
         sides = {"one": ("1 worker  x 1 thread", 1, (), False),
+                 "group": ("1 worker, c10d group of 1", 1, ("--process-group", "--overlap", "on"), False),
                  "apart": ("2 separate runs (ceiling)", 2, (), True),
-                 "during": ("2 workers, during backward", 2, (), False),
-                 "after": ("2 workers, after backward", 2, ("--no-overlap",), False)}
+                 "during": ("2 workers, during backward", 2, ("--overlap", "on"), False),
+                 "after": ("2 workers, after backward", 2, ("--overlap", "off"), False)}
         tps = {k: [] for k in sides}
         cpu = {k: [] for k in sides}
         wait = {k: [] for k in sides}
@@ -129,11 +139,12 @@ def main():
         print()
         print(f"{'':30}{'best':>10}{'median':>10}{'':10}{'all-reduce wait, ms/step':>26}")
         for key, (label, nproc, _, apart) in sides.items():
-            w = f"{1e3 * statistics.median(wait[key]):26.1f}" if nproc > 1 and not apart else ""
+            w = f"{1e3 * statistics.median(wait[key]):26.1f}" if wait[key][0] is not None else ""
             print(f"{label:30}{max(tps[key]):10.0f}{statistics.median(tps[key]):10.0f}  tokens/s{w}")
-        for key in ("apart", "during", "after"):
+        for key in ("group", "apart", "during", "after"):
             print(f"{'ratio ' + key + ' / 1 worker':30}{max(tps[key]) / max(tps['one']):10.2f}"
-                  f"{statistics.median(tps[key]) / statistics.median(tps['one']):10.2f}  (ideal 2.00)")
+                  f"{statistics.median(tps[key]) / statistics.median(tps['one']):10.2f}"
+                  f"  (ideal {1 if key == 'group' else 2}.00)")
         print(f"{'during / after':30}{max(tps['during']) / max(tps['after']):10.2f}"
               f"{statistics.median(tps['during']) / statistics.median(tps['after']):10.2f}")
         print(f"max |loss difference| over {a.steps} steps: 1 vs 2 workers {loss_diff:.3g}; "
@@ -142,6 +153,8 @@ def main():
         # costs in work (setup of both processes included), apart from waiting.
         print("CPU seconds per run (incl. setup), median: " + ", ".join(
             f"{sides[k][0].strip()} {statistics.median(cpu[k]):.1f}" for k in sides))
+        group_diff = max(abs(x - y) for x, y in zip(loss["one"], loss["group"]))
+        print(f"max |loss difference| 1 worker vs the same in a group of 1: {group_diff:.3g}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

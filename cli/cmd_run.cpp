@@ -84,7 +84,8 @@ void addRun(CLI::App& app) {
     int64_t untilStep = -1, logEvery = -1;
     int threads = -1, nproc = 1;
     double distTimeout = -1, bucketMb = -1;
-    bool quiet = false, shardOptimizer = false, noOverlap = false;
+    bool quiet = false, shardOptimizer = false;
+    std::string overlap;
   };
   auto a = std::make_shared<Args>();
   cmd->add_option("file", a->file, "Recipe file (optional with --resume: the run's own plan is used)");
@@ -103,7 +104,9 @@ void addRun(CLI::App& app) {
   cmd->add_flag("--shard-optimizer", a->shardOptimizer, "With --nproc: ZeRO-1, the optimizer state sharded over the workers");
   cmd->add_option("--bucket-mb", a->bucketMb, "With --nproc: MiB of gradients per all-reduce bucket (default 25)")
       ->check(CLI::PositiveNumber);
-  cmd->add_flag("--no-overlap", a->noOverlap, "With --nproc: all-reduce the gradients after the backward, not during it");
+  cmd->add_option("--overlap", a->overlap,
+                  "With --nproc: gradient all-reduce during the backward (on), after it (off), or on for CUDA only (auto, default)")
+      ->check(CLI::IsMember({"auto", "on", "off"}));
   cmd->add_option("--plan-out", a->planOut, "Also keep the compiled plan here");
   cmd->add_flag("-q,--quiet", a->quiet, "No progress or log lines");
   cmd->callback([a] {
@@ -126,7 +129,7 @@ void addRun(CLI::App& app) {
       if (a->distTimeout > 0) args.insert(args.end(), {"--dist-timeout", std::to_string(a->distTimeout)});
       if (a->shardOptimizer) args.push_back("--shard-optimizer");
       if (a->bucketMb > 0) args.insert(args.end(), {"--bucket-mb", std::to_string(a->bucketMb)});
-      if (a->noOverlap) args.push_back("--no-overlap");
+      if (!a->overlap.empty()) args.insert(args.end(), {"--overlap", a->overlap});
       if (a->quiet) args.push_back("--quiet");
       return args;
     };

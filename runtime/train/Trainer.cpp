@@ -129,7 +129,7 @@ void Run::setup() {
   optim_ = makeAdamW(params_, tr.optimizer);
   if (opt_.shard_optimizer && comm_->distributed()) shards_ = std::make_unique<OptimizerShards>(*comm_, params_);
   grad_sync_ = std::make_unique<GradientSync>(*comm_, params_, int64_t(opt_.bucket_mib * double(1 << 20)),
-                                              opt_.overlap_grad_sync);
+                                              opt_.overlap == "on" || (opt_.overlap == "auto" && device_.is_cuda()));
   full_flops_per_token_ = model_->flopsPerToken(tr.seq_len);
   divergence_loss_ = std::max(10.0, 2.0 * std::log(double(std::max<int64_t>(2, mcfg->vocab_size))));
 
@@ -307,7 +307,9 @@ RunResult Run::execute() {
     std::snprintf(line, sizeof line, "gradients: %.4g MB all-reduced in %zu bucket%s (first %.3g MB), %s",
                   double(bytes) / 1e6, grad_sync_->buckets(), grad_sync_->buckets() == 1 ? "" : "s",
                   double(grad_sync_->bucketBytes(0)) / 1e6,
-                  grad_sync_->overlapping() ? "launched during the backward as they fill" : "after the backward (--no-overlap)");
+                  grad_sync_->overlapping() ? "launched during the backward as they fill"
+                  : opt_.overlap == "off" ? "after the backward (--overlap off)"
+                                          : "after the backward (--overlap auto: on CPU the backward's cores would do the reduction)");
     log(line);
   }
   if (shards_) {

@@ -41,10 +41,11 @@ struct RunOptions {
   // parameters. Same weights as unsharded; no effect in a single process.
   bool shard_optimizer = false;
   // Distributed runs: gradients are all-reduced in buckets of about this many MiB (the
-  // first at most 1 MiB), launched during the backward as they fill (GradientSync.h), or
-  // after it with `overlap_grad_sync` false.
+  // first at most 1 MiB), launched during the backward as they fill (GradientSync.h) when
+  // `overlap` is "on", after it when "off"; "auto" is on for CUDA and off on CPU, where the
+  // reduction runs on the cores the backward computes on (docs/runtime.md has the figures).
   double bucket_mib = 25;
-  bool overlap_grad_sync = true;
+  std::string overlap = "auto";
   // A c10d group even for a world of one (Distributed.h), to measure what the group costs.
   bool process_group = false;
   // Test-only fault injection: at the start of step N, rank R sends itself `signal`.

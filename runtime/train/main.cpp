@@ -2,7 +2,7 @@
 //
 //   recipec-runtime run PLAN.json [--run-dir D] [--resume D] [--device cpu|cuda]
 //                   [--peak-flops F] [--log-every N] [--until-step N] [--threads N] [--quiet]
-//                   [--dist-timeout S] [--shard-optimizer] [--bucket-mb M] [--no-overlap]
+//                   [--dist-timeout S] [--shard-optimizer] [--bucket-mb M] [--overlap auto|on|off]
 //                   [--process-group]
 //   (with RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT set, as torchrun or
 //   `recipec run --nproc N` set them, it is one rank of a data-parallel run)
@@ -61,9 +61,10 @@ int main(int argc, char** argv) {
                 "distributed runs: ZeRO-1, each rank keeps the optimizer state of its share of the parameters");
   run->add_option("--bucket-mb", opt.bucket_mib,
                   "distributed runs: MiB of gradients per all-reduce bucket")->capture_default_str()->check(CLI::PositiveNumber);
-  bool no_overlap = false;
-  run->add_flag("--no-overlap", no_overlap,
-                "distributed runs: all-reduce the gradients after the backward, not during it");
+  run->add_option("--overlap", opt.overlap,
+                  "distributed runs: all-reduce gradient buckets during the backward (on), after it (off), "
+                  "or on for CUDA and off on CPU (auto)")
+      ->capture_default_str()->check(CLI::IsMember({"auto", "on", "off"}));
   run->add_flag("--process-group", opt.process_group,
                 "a c10d process group even without a launcher (a world of one), to measure its cost");
   run->add_option("--dist-timeout", opt.dist_timeout_s,
@@ -80,7 +81,6 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 1;
   }
-  opt.overlap_grad_sync = !no_overlap;
   if (version->parsed()) {
     std::printf("recipec-runtime %s (plan version %d, LibTorch %s)\n", recipec::train::sourceRevision().c_str(),
                 recipec::plan::kPlanVersion, TORCH_VERSION);

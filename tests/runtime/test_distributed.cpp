@@ -232,7 +232,8 @@ TEST_P(ParityTest, TwoProcessesTrainWhatOneTrains) {
   ASSERT_EQ(single(runtimeArgs(plan, {"--run-dir", runDir("one")}), &err), 0) << err;
   // Buckets of 20 KB (the model has 140 KB of gradients): several, launched during the
   // backward as they fill.
-  ASSERT_EQ(launch(2, runtimeArgs(plan, {"--run-dir", runDir("two"), "--bucket-mb", "0.02"}), &err), 0) << err;
+  ASSERT_EQ(launch(2, runtimeArgs(plan, {"--run-dir", runDir("two"), "--bucket-mb", "0.02", "--overlap", "on"}), &err), 0)
+      << err;
 
   const auto a = metrics(runDir("one"), "train"), b = metrics(runDir("two"), "train");
   ASSERT_EQ(a.size(), 50u);
@@ -295,8 +296,9 @@ TEST_F(DistributedTest, TheAllReduceDuringTheBackwardTrainsWhatTheOneAfterItTrai
   p.train.micro_batch = 2;  // two micro-batches per rank: only the second launches buckets
   const auto plan = writePlan(p);
   std::string err;
-  ASSERT_EQ(launch(2, runtimeArgs(plan, {"--run-dir", runDir("during"), "--bucket-mb", "0.02"}), &err), 0) << err;
-  ASSERT_EQ(launch(2, runtimeArgs(plan, {"--run-dir", runDir("after"), "--bucket-mb", "0.02", "--no-overlap"}), &err), 0)
+  ASSERT_EQ(launch(2, runtimeArgs(plan, {"--run-dir", runDir("during"), "--bucket-mb", "0.02", "--overlap", "on"}), &err), 0)
+      << err;
+  ASSERT_EQ(launch(2, runtimeArgs(plan, {"--run-dir", runDir("after"), "--bucket-mb", "0.02", "--overlap", "off"}), &err), 0)
       << err;
   const auto [a, b] = expectSameTraining("during", "after", 20);  // 2 ranks: a + b = b + a
   for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) {
@@ -313,7 +315,8 @@ TEST_F(DistributedTest, AGroupOfOneTrainsWhatNoGroupTrains) {
   const auto plan = writePlan(lfrPlan(tinyPlan(5), 5, 10));
   std::string err;
   ASSERT_EQ(single(runtimeArgs(plan, {"--run-dir", runDir("alone")}), &err), 0) << err;
-  ASSERT_EQ(single(runtimeArgs(plan, {"--run-dir", runDir("group"), "--process-group", "--bucket-mb", "0.02"}), &err), 0)
+  ASSERT_EQ(single(runtimeArgs(plan, {"--run-dir", runDir("group"), "--process-group", "--bucket-mb", "0.02",
+                                      "--overlap", "on"}), &err), 0)
       << err;
   const auto [a, b] = expectSameTraining("alone", "group", 15);
   for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) {
