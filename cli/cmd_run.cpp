@@ -84,6 +84,7 @@ void addRun(CLI::App& app) {
     int64_t untilStep = -1, logEvery = -1;
     int threads = -1, nproc = 1;
     double distTimeout = -1, bucketMb = -1;
+    int64_t profile = 0;
     bool quiet = false, shardOptimizer = false;
     std::string overlap;
   };
@@ -107,6 +108,9 @@ void addRun(CLI::App& app) {
   cmd->add_option("--overlap", a->overlap,
                   "With --nproc: gradient all-reduce during the backward (on), after it (off), or on for CUDA only (auto, default)")
       ->check(CLI::IsMember({"auto", "on", "off"}));
+  cmd->add_option("--profile", a->profile,
+                  "Profile N steps (from the second): <run>/profile/trace.json and where the time went")
+      ->check(CLI::Range(int64_t(1), int64_t(1000000)));
   cmd->add_option("--plan-out", a->planOut, "Also keep the compiled plan here");
   cmd->add_flag("-q,--quiet", a->quiet, "No progress or log lines");
   cmd->callback([a] {
@@ -130,6 +134,7 @@ void addRun(CLI::App& app) {
       if (a->shardOptimizer) args.push_back("--shard-optimizer");
       if (a->bucketMb > 0) args.insert(args.end(), {"--bucket-mb", std::to_string(a->bucketMb)});
       if (!a->overlap.empty()) args.insert(args.end(), {"--overlap", a->overlap});
+      if (a->profile > 0) args.insert(args.end(), {"--profile", std::to_string(a->profile)});
       if (a->quiet) args.push_back("--quiet");
       return args;
     };

@@ -105,7 +105,7 @@ GradientSync::GradientSync(Comm& comm, std::vector<at::Tensor> params, int64_t b
     const auto& p = s.params[j];
     const auto key = std::make_tuple(int(p.scalar_type()), int(p.device().type()), int(p.device().index()));
     auto it = open.find(key);
-    const int64_t cap = s.buckets.empty() ? std::min(bucket_bytes, kFirstBucketBytes) : bucket_bytes;
+    const int64_t cap = it != open.end() && it->second == 0 ? std::min(bucket_bytes, kFirstBucketBytes) : bucket_bytes;
     if (it == open.end() || s.buckets[it->second].numel * int64_t(p.element_size()) >= cap) {
       s.buckets.emplace_back();
       it = open.insert_or_assign(key, s.buckets.size() - 1).first;

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include <ATen/record_function.h>
 #include <torch/cuda.h>
 #include <torch/utils.h>
 #include <torch/version.h>
@@ -345,6 +346,11 @@ RunResult Run::trainLoop(bool restored, int64_t s) {
   bool boundary_done = restored;  // a checkpoint holds the state after its boundary ran
   t_start_ = t_log_ = std::chrono::steady_clock::now();
   start_step_ = s;
+  if (opt_.profile_steps > 0) {
+    profiler_ = std::make_unique<StepProfiler>(opt_.profile_steps, run_path_, comm_->rank(), comm_->world(),
+                                               device_.is_cuda(), [this](const std::string& l) { log(l); });
+    profiler_->plan(s, opt_.until_step >= 0 ? std::min(total, opt_.until_step) : total);
+  }
   tokens_since_log_ = 0;
   flops_since_log_ = 0;
   comm_wait_since_log_ = 0;
@@ -385,7 +391,15 @@ RunResult Run::trainLoop(bool restored, int64_t s) {
     }
     if (auto it = skip_batches_.find(s); it != skip_batches_.end())
       for (int64_t k = 0; k < it->second; ++k) batch = feed_->next(s);
-    const StepOutcome o = trainStep(s, batch);
+    StepOutcome o;
+    if (profiler_ && profiler_->beforeStep(s)) {
+      const std::string range = "step " + std::to_string(s + 1);
+      RECORD_USER_SCOPE(range.c_str());
+      o = trainStep(s, batch);
+    } else {
+      o = trainStep(s, batch);
+    }
+    if (profiler_) profiler_->afterStep(s);
     if (!o.applied && handleRejected(s, o)) {
       boundary_done = true;  // restored to a boundary already processed
       continue;
@@ -409,6 +423,7 @@ RunResult Run::trainLoop(bool restored, int64_t s) {
     }
   }
   progress_.finish();
+  if (profiler_) profiler_->finish();
   ctx_.metrics.step = s;
   const bool finished = failure_.empty() && interrupted_ == 0 && (s >= total || result.stopped_by_rule);
   if (finished) {

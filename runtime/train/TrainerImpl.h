@@ -21,6 +21,7 @@
 #include "runtime/train/GradientSync.h"
 #include "runtime/train/Metrics.h"
 #include "runtime/train/Policy.h"
+#include "runtime/train/Profile.h"
 #include "runtime/train/RunDir.h"
 #include "runtime/train/Rules.h"
 #include "runtime/train/ShardedOptim.h"
@@ -104,7 +105,8 @@ class Run {
   std::string run_path_;       // the run directory on every rank (dir_ is rank 0's)
   int agreed_stop_signal_ = 0; // a stop signal any rank had at a step's all-reduce
   std::unique_ptr<OptimizerShards> shards_;  // --shard-optimizer with several ranks
-  std::unique_ptr<GradientSync> grad_sync_;  // the gradients' all-reduce (none in one process)
+  std::unique_ptr<GradientSync> grad_sync_;
+  std::unique_ptr<StepProfiler> profiler_;  // --profile N  // the gradients' all-reduce (none in one process)
   plan::Plan plan_;
   std::string plan_text_;      // the resolved plan as written to plan.json
   Timeline timeline_;

@@ -525,6 +525,15 @@ TEST(DistributedUnits, GradientsAreSummedInBucketsAndUndefinedOnesStayUndefined)
     EXPECT_TRUE(torch::allclose(params[i].grad(), before[i] * 3)) << i;
   }
   EXPECT_TRUE(torch::equal(extra[0], at::full({4}, 3.0f)));
+
+  // The first bucket stops at 1 MiB, so that the first launch comes early; the rest fill
+  // up to the bucket size. Four 1.2 MB parameters, 25 MiB buckets: {1}, {3}.
+  std::vector<at::Tensor> big;
+  for (int i = 0; i < 4; ++i) big.push_back(at::zeros({300000}).requires_grad_());
+  GradientSync sized(group, big, 25 << 20, true);
+  ASSERT_EQ(sized.buckets(), 2u);
+  EXPECT_EQ(sized.bucketBytes(0), 1200000);
+  EXPECT_EQ(sized.bucketBytes(1), 3600000);
 }
 
 // A 3-layer MLP whose backward runs under an armed GradientSync over a fake group of 2.

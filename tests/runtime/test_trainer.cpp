@@ -323,5 +323,46 @@ TEST_F(TrainerTest, InitFromEvaluatesTheStartingWeightsAtStepZero) {
   EXPECT_EQ(evals.front()["loss"].get<double>(), base_evals.back()["loss"].get<double>());
 }
 
+// `--profile 2`: steps 2 and 3 (the first is left out) in a Chrome trace, with every matrix
+// product inside them, the table of where the time went, and not one number of the run
+// changed.
+TEST_F(TrainerTest, ProfileTracesTheAskedStepsAndChangesNoNumber) {
+  const auto plan = writePlan(tinyPlan(6), "p.json");
+  runPlan(options(plan, "plain"));
+  auto o = options(plan, "profiled");
+  o.profile_steps = 2;
+  runPlan(o);
+  const auto a = metrics(runDir("plain"), "train"), b = metrics(runDir("profiled"), "train");
+  ASSERT_EQ(a.size(), 6u);
+  ASSERT_EQ(b.size(), 6u);
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i]["loss"], b[i]["loss"]) << i;
+    EXPECT_EQ(a[i]["grad_norm"], b[i]["grad_norm"]) << i;
+  }
+  const auto trace = nlohmann::json::parse(std::ifstream(runDir("profiled") + "/profile/trace.json"));
+  std::map<std::string, std::pair<double, double>> steps;  // name -> [ts, ts + dur)
+  for (const auto& e : trace["traceEvents"])
+    if (e.value("ph", "") == "X" && e["name"].get<std::string>().rfind("step ", 0) == 0)
+      steps[e["name"]] = {e["ts"].get<double>(), e["ts"].get<double>() + e["dur"].get<double>()};
+  ASSERT_EQ(steps.size(), 2u);
+  EXPECT_TRUE(steps.count("step 2") && steps.count("step 3"));
+  int64_t inside = 0, outside = 0;
+  for (const auto& e : trace["traceEvents"]) {
+    const auto name = e["name"].get<std::string>();
+    if (name != "aten::mm" && name != "aten::addmm" && name != "aten::bmm") continue;
+    const double ts = e["ts"].get<double>();
+    bool in = false;
+    for (const auto& [_, r] : steps) in = in || (ts >= r.first && ts < r.second);
+    ++(in ? inside : outside);
+  }
+  EXPECT_GT(inside, 0);
+  EXPECT_EQ(outside, 0);
+  std::ifstream in(runDir("profiled") + "/profile/summary.txt");
+  const std::string summary((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_NE(summary.find("profile: 2 steps from step 2"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("host operators, by self time"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("aten::mm"), std::string::npos) << summary;
+}
+
 }  // namespace
 }  // namespace recipec::train

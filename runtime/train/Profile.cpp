@@ -1,0 +1,203 @@
+// Profile.cpp — `--profile N` (see Profile.h) on torch's profiler API (the Kineto front end,
+// which LibTorch 1.13 and 2.x share: prepare/enable/disable, KinetoEvent's name, thread,
+// start and duration). Without Kineto the result's `save` throws; the trace is then written
+// here from the events.
+#include "runtime/train/Profile.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <torch/csrc/autograd/profiler_kineto.h>
+
+namespace recipec::train {
+
+namespace prof = torch::autograd::profiler;
+namespace impl = torch::profiler::impl;
+
+namespace {
+
+struct Span {
+  std::string name;
+  bool device;  // a kernel (or copy) on the accelerator, not a host operator
+  uint64_t thread, start, dur;
+};
+
+std::vector<Span> spans(const prof::ProfilerResult& r) {
+  std::vector<Span> out;
+  for (const auto& e : r.events())
+    out.push_back({e.name(), e.deviceType() != c10::DeviceType::CPU, e.startThreadId(), uint64_t(e.startUs()),
+                   uint64_t(e.durationUs())});
+  return out;
+}
+
+void writeChromeTrace(const std::vector<Span>& s, int rank, const std::string& path) {
+  // Host threads keep their ids; the accelerator's work goes on a track of its own.
+  constexpr uint64_t kDeviceTrack = 1u << 30;
+  nlohmann::json events = nlohmann::json::array();
+  std::set<uint64_t> tracks;
+  for (const auto& e : s) {
+    const uint64_t tid = e.device ? kDeviceTrack : e.thread;
+    tracks.insert(tid);
+    events.push_back({{"name", e.name}, {"ph", "X"}, {"cat", e.device ? "kernel" : "cpu_op"}, {"pid", rank},
+                      {"tid", tid}, {"ts", e.start}, {"dur", e.dur}});
+  }
+  for (uint64_t t : tracks)
+    events.push_back({{"name", "thread_name"}, {"ph", "M"}, {"pid", rank}, {"tid", t},
+                      {"args", {{"name", t == kDeviceTrack ? std::string("device") : "host thread " + std::to_string(t)}}}});
+  std::ofstream out(path);
+  out << nlohmann::json{{"traceEvents", events}, {"displayTimeUnit", "ms"}}.dump() << "\n";
+  out.close();
+  if (!out) throw std::runtime_error("write failed");
+}
+
+// Self time per (kind, name): each host operator's duration minus its direct children's on
+// the same thread (ranges on a thread nest); kernels count whole.
+std::string summarize(std::vector<Span> s, int64_t steps, double* step_ms) {
+  struct Row {
+    int64_t calls = 0;
+    double self_us = 0;
+  };
+  std::map<std::pair<bool, std::string>, Row> rows;
+  double profiled_us = 0;
+  std::sort(s.begin(), s.end(), [](const Span& a, const Span& b) {
+    return a.thread != b.thread ? a.thread < b.thread : a.start != b.start ? a.start < b.start : a.dur > b.dur;
+  });
+  std::vector<std::pair<const Span*, double>> stack;  // (range, its children's time)
+  auto close = [&](const Span* e, double children) {
+    if (e->name.rfind("step ", 0) == 0) {
+      profiled_us += double(e->dur);
+      return;
+    }
+    auto& row = rows[{false, e->name}];
+    ++row.calls;
+    row.self_us += std::max(0.0, double(e->dur) - children);
+  };
+  for (size_t i = 0; i < s.size(); ++i) {
+    const auto& e = s[i];
+    if (e.device) {
+      auto& row = rows[{true, e.name}];
+      ++row.calls;
+      row.self_us += double(e.dur);
+      continue;
+    }
+    if (i > 0 && s[i - 1].thread != e.thread)
+      for (; !stack.empty(); stack.pop_back()) close(stack.back().first, stack.back().second);
+    while (!stack.empty() && stack.back().first->start + stack.back().first->dur <= e.start) {
+      close(stack.back().first, stack.back().second);
+      stack.pop_back();
+    }
+    if (!stack.empty() && stack.back().first->name.rfind("step ", 0) != 0) stack.back().second += double(e.dur);
+    stack.push_back({&e, 0.0});
+  }
+  for (; !stack.empty(); stack.pop_back()) close(stack.back().first, stack.back().second);
+  *step_ms = profiled_us / 1e3 / double(std::max<int64_t>(1, steps));
+
+  std::string out;
+  char line[256];
+  for (bool device : {false, true}) {
+    std::vector<std::pair<std::string, Row>> sorted;
+    double total = 0;
+    for (const auto& [key, row] : rows)
+      if (key.first == device) {
+        sorted.push_back({key.second, row});
+        total += row.self_us;
+      }
+    if (sorted.empty()) continue;
+    std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.second.self_us > b.second.self_us; });
+    std::snprintf(line, sizeof line, "%s, by self time (%.2f ms a step in all):\n",
+                  device ? "device kernels" : "host operators", total / 1e3 / double(std::max<int64_t>(1, steps)));
+    out += line;
+    std::snprintf(line, sizeof line, "  %-60s %8s %12s %7s\n", "name", "calls", "ms a step", "share");
+    out += line;
+    for (const auto& [name, row] : sorted) {
+      std::snprintf(line, sizeof line, "  %-60.60s %8lld %12.3f %6.1f%%\n", name.c_str(),
+                    (long long)(row.calls / std::max<int64_t>(1, steps)), row.self_us / 1e3 / double(std::max<int64_t>(1, steps)),
+                    100.0 * row.self_us / std::max(1e-9, total));
+      out += line;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+StepProfiler::StepProfiler(int64_t steps, std::string dir, int rank, int world, bool cuda,
+                           std::function<void(const std::string&)> log)
+    : steps_(steps), dir_(std::move(dir)), rank_(rank), world_(world), cuda_(cuda), log_(std::move(log)) {}
+
+StepProfiler::~StepProfiler() {
+  if (running_) (void)prof::disableProfiler();  // an exception left the loop: drop it
+}
+
+void StepProfiler::plan(int64_t s, int64_t total) { first_ = s + 1 < total ? s + 1 : s; }
+
+bool StepProfiler::beforeStep(int64_t s) {
+  if (written_ || s < first_) return false;
+  if (!running_) {
+    const impl::ProfilerConfig cfg(impl::ProfilerState::KINETO, /*report_input_shapes=*/false,
+                                   /*profile_memory=*/false, /*with_stack=*/false, /*with_flops=*/false);
+    std::set<impl::ActivityType> activities{impl::ActivityType::CPU};
+    if (cuda_) activities.insert(impl::ActivityType::CUDA);
+    prof::prepareProfiler(cfg, activities);
+    prof::enableProfiler(cfg, activities);
+    running_ = true;
+  }
+  return true;
+}
+
+void StepProfiler::afterStep(int64_t s) {
+  if (!running_ || s < first_) return;
+  if (++done_ >= steps_) stopAndWrite();
+}
+
+void StepProfiler::finish() {
+  if (running_) stopAndWrite();
+}
+
+void StepProfiler::stopAndWrite() {
+  running_ = false;
+  written_ = true;
+  auto result = prof::disableProfiler();
+  const std::string name = world_ > 1 ? "trace_rank" + std::to_string(rank_) + ".json" : "trace.json";
+  const std::string path = dir_ + "/profile/" + name;
+  auto s = spans(*result);
+  try {
+    std::filesystem::create_directories(dir_ + "/profile");
+    try {
+      result->save(path);  // Kineto's own trace (with the GPU's kernels)
+    } catch (const std::exception&) {
+      writeChromeTrace(s, rank_, path);  // no Kineto in this LibTorch
+    }
+  } catch (const std::exception& e) {
+    if (rank_ == 0) log_("warning: profile: cannot write `" + path + "` (" + e.what() + "); training goes on");
+    return;
+  }
+  if (rank_ != 0) return;
+  double step_ms = 0;
+  const std::string table = summarize(std::move(s), done_, &step_ms);
+  char head[320];
+  std::snprintf(head, sizeof head, "profile: %lld step%s from step %lld, %.2f ms a step; trace `%s` (open in "
+                "https://ui.perfetto.dev or chrome://tracing)",
+                (long long)done_, done_ == 1 ? "" : "s", (long long)first_ + 1, step_ms, path.c_str());
+  std::ofstream out(dir_ + "/profile/summary.txt");
+  out << head << "\n\n" << table;
+  log_(head);
+  // The log gets each table's head: its title, column names and first 8 rows.
+  int rows = 0;
+  for (size_t at = 0; at < table.size();) {
+    const size_t end = table.find('\n', at);
+    const std::string line = table.substr(at, end - at);
+    rows = line.rfind("  ", 0) == 0 ? rows + 1 : 0;
+    if (rows <= 9) log_(line);
+    at = end == std::string::npos ? table.size() : end + 1;
+  }
+  if (!out) log_("warning: profile: cannot write `" + dir_ + "/profile/summary.txt`");
+}
+
+}  // namespace recipec::train
