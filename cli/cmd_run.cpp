@@ -85,6 +85,7 @@ void addRun(CLI::App& app) {
     int threads = -1, nproc = 1;
     double distTimeout = -1, bucketMb = -1;
     int64_t profile = 0;
+    std::string padVocab;
     bool quiet = false, shardOptimizer = false;
     std::string overlap;
   };
@@ -111,6 +112,9 @@ void addRun(CLI::App& app) {
   cmd->add_option("--profile", a->profile,
                   "Profile N steps (from the second): <run>/profile/trace.json and where the time went")
       ->check(CLI::Range(int64_t(1), int64_t(1000000)));
+  cmd->add_option("--pad-vocab", a->padVocab,
+                  "The output layer's product over the vocabulary rounded up to this multiple (auto: 128 on CUDA, none on "
+                  "CPU; off; or a number)");
   cmd->add_option("--plan-out", a->planOut, "Also keep the compiled plan here");
   cmd->add_flag("-q,--quiet", a->quiet, "No progress or log lines");
   cmd->callback([a] {
@@ -135,6 +139,7 @@ void addRun(CLI::App& app) {
       if (a->bucketMb > 0) args.insert(args.end(), {"--bucket-mb", std::to_string(a->bucketMb)});
       if (!a->overlap.empty()) args.insert(args.end(), {"--overlap", a->overlap});
       if (a->profile > 0) args.insert(args.end(), {"--profile", std::to_string(a->profile)});
+      if (!a->padVocab.empty()) args.insert(args.end(), {"--pad-vocab", a->padVocab});
       if (a->quiet) args.push_back("--quiet");
       return args;
     };

@@ -15,6 +15,7 @@
 #include "runtime/models/Model.h"
 #include "runtime/models/Safetensors.h"
 #include "runtime/train/Checkpoint.h"
+#include "runtime/train/Device.h"
 #include "runtime/train/Errors.h"
 #include "runtime/train/Loss.h"
 
@@ -40,6 +41,7 @@ models::LanguageModel loadModel(const analyze::JobCheckpoint& ck, int64_t seq_le
   }
   model->to(device);
   model->eval();
+  model->setVocabPadding(train::vocabPaddingFor("auto", device));
   return model;
 }
 

@@ -108,7 +108,7 @@ torch::Tensor GPT2Impl::forward(const torch::Tensor& idx) {
     x = block(*blocks_[i], s, x);
   }
   x = at::layer_norm(x, {cfg_.d_model}, ln_f_w_, ln_f_b_, cfg_.norm_eps);
-  return at::matmul(x, (lm_head_.defined() ? lm_head_ : wte_).t());  // (B, T, V)
+  return outputLogits(x, lm_head_.defined() ? lm_head_ : wte_, /*linear=*/false);  // (B, T, V)
 }
 
 void GPT2Impl::setSubnet(std::optional<Subnet> s) {

@@ -150,7 +150,7 @@ torch::Tensor LlamaImpl::forward(const torch::Tensor& idx) {
     x = block(*blocks_[i], s, x);
   }
   x = rmsNorm(x, norm_w_);
-  return at::linear(x, lm_head_.defined() ? lm_head_ : embed_);  // (B, T, V)
+  return outputLogits(x, lm_head_.defined() ? lm_head_ : embed_, /*linear=*/true);  // (B, T, V)
 }
 
 void LlamaImpl::setSubnet(std::optional<Subnet> s) {

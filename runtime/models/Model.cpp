@@ -116,6 +116,18 @@ std::vector<LayerChoice> resolveSubnet(const plan::Model& cfg, const Subnet& s) 
   return out;
 }
 
+int64_t LanguageModelImpl::paddedVocab() const {
+  const int64_t V = config().vocab_size;
+  return (V + pad_multiple_ - 1) / pad_multiple_ * pad_multiple_;
+}
+
+at::Tensor LanguageModelImpl::outputLogits(const at::Tensor& x, const at::Tensor& w, bool linear) const {
+  const int64_t V = w.size(0), pad = paddedVocab() - V;
+  const at::Tensor m = pad > 0 ? at::constant_pad_nd(w, {0, 0, 0, pad}) : w;  // (V + pad, C)
+  const at::Tensor logits = linear ? at::linear(x, m) : at::matmul(x, m.t());
+  return pad > 0 ? logits.narrow(-1, 0, V) : logits;
+}
+
 torch::Tensor perSampleLoss(const torch::Tensor& logits, const torch::Tensor& targets,
                             int64_t ignore_index) {
   if (logits.dim() != 3 || targets.dim() != 2 || logits.size(0) != targets.size(0) ||

@@ -82,8 +82,19 @@ class LanguageModelImpl : public torch::nn::Module {
   virtual void setSubnet(std::optional<Subnet> s);
   const std::optional<Subnet>& subnet() const { return subnet_; }
 
+  // The output layer's matrix product runs over the vocabulary rounded up to a multiple of
+  // `multiple` (zero rows appended for the product only: the parameters, checkpoints and
+  // exports keep the true vocabulary), and forward returns the first V columns, a view. A
+  // GPU's GEMM kernels tile 50304 rows far better than GPT-2's 50257. 1 = none (default).
+  void setVocabPadding(int64_t multiple) { pad_multiple_ = multiple < 1 ? 1 : multiple; }
+  int64_t paddedVocab() const;
+
  protected:
+  // logits (..., V) = x (..., C) times the output matrix w (V, C), padded as above; `linear`
+  // picks at::linear (else matmul with w's transpose).
+  at::Tensor outputLogits(const at::Tensor& x, const at::Tensor& w, bool linear) const;
   std::optional<Subnet> subnet_;
+  int64_t pad_multiple_ = 1;
 };
 
 using LanguageModel = std::shared_ptr<LanguageModelImpl>;

@@ -2,6 +2,7 @@
 #include "runtime/train/Device.h"
 
 #include <chrono>
+#include <cstdlib>
 #include <mutex>
 
 #include <ATen/autocast_mode.h>
@@ -26,6 +27,16 @@ at::Device pickDevice(const std::string& name) {
     return at::Device(at::kCUDA, 0);
   }
   throw UserError("unknown --device `" + name + "` (expected cpu or cuda)");
+}
+
+int64_t vocabPaddingFor(const std::string& option, const at::Device& device) {
+  if (option == "auto") return device.is_cuda() ? 128 : 1;
+  if (option == "off") return 1;
+  char* end = nullptr;
+  const long long m = std::strtoll(option.c_str(), &end, 10);
+  if (option.empty() || *end != '\0' || m < 1 || m > 65536)
+    throw UserError("--pad-vocab `" + option + "`: expected auto, off or a multiple from 1 to 65536");
+  return int64_t(m);
 }
 
 AutocastGuard::AutocastGuard(const at::Device& device, bool enabled, at::ScalarType dtype)

@@ -18,6 +18,12 @@ namespace recipec::train {
 
 at::Device pickDevice(const std::string& name);
 
+// The multiple the output layer's vocabulary is padded to (LanguageModelImpl::
+// setVocabPadding) for `option`: "auto" = 128 on CUDA (the GEMM kernels' tile) and 1 on the
+// CPU (where padding measured no faster), "off" = 1, or a number >= 1. Throws UserError on
+// anything else.
+int64_t vocabPaddingFor(const std::string& option, const at::Device& device);
+
 class AutocastGuard {
  public:
   AutocastGuard(const at::Device& device, bool enabled, at::ScalarType dtype = at::kBFloat16);

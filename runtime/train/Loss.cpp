@@ -1,6 +1,8 @@
 // Loss.cpp — see Loss.h.
 #include "runtime/train/Loss.h"
 
+#include <algorithm>
+
 #include <torch/csrc/autograd/custom_function.h>
 
 #include "runtime/train/LossKernels.h"
@@ -42,13 +44,56 @@ struct FusedCrossEntropy : public torch::autograd::Function<FusedCrossEntropy> {
   }
 };
 
+// logits (N, V) any float dtype, any row stride; targets (N) int64 -> (N) fp32. The rows go
+// in chunks: fp32 work memory is one chunk's.
+struct ChunkedCrossEntropy : public torch::autograd::Function<ChunkedCrossEntropy> {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& logits, const at::Tensor& targets,
+                            int64_t rows) {
+    const int64_t N = logits.size(0);
+    const auto t = targets.contiguous();
+    auto lse = at::empty({N}, logits.options().dtype(at::kFloat));
+    auto loss = at::empty({N}, lse.options());
+    for (int64_t r = 0; r < N; r += rows) {
+      const int64_t n = std::min(rows, N - r);
+      const auto x = logits.narrow(0, r, n).to(at::kFloat);  // (n, V) fp32
+      const auto l = at::logsumexp(x, {1});
+      lse.narrow(0, r, n).copy_(l);
+      loss.narrow(0, r, n).copy_(l - x.gather(1, t.narrow(0, r, n).unsqueeze(1)).squeeze(1));
+    }
+    ctx->save_for_backward({logits, t, lse});
+    ctx->saved_data["rows"] = rows;
+    return loss;
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grad_out) {
+    const auto saved = ctx->get_saved_variables();
+    const auto &logits = saved[0], &t = saved[1], &lse = saved[2];
+    const int64_t rows = ctx->saved_data["rows"].toInt(), N = logits.size(0);
+    const auto g = grad_out[0].to(at::kFloat);  // (N)
+    auto grad = at::empty(logits.sizes(), logits.options());  // (N, V), contiguous
+    for (int64_t r = 0; r < N; r += rows) {
+      const int64_t n = std::min(rows, N - r);
+      // softmax - onehot, times the incoming gradient of each row
+      auto p = (logits.narrow(0, r, n).to(at::kFloat) - lse.narrow(0, r, n).unsqueeze(1)).exp_();
+      p.scatter_add_(1, t.narrow(0, r, n).unsqueeze(1), at::full({n, 1}, -1.0f, p.options()));
+      p.mul_(g.narrow(0, r, n).unsqueeze(1));
+      grad.narrow(0, r, n).copy_(p);
+    }
+    return {grad, at::Tensor(), at::Tensor()};
+  }
+};
+
 }  // namespace
+
+at::Tensor perTokenLossChunked(const at::Tensor& logits, const at::Tensor& targets, int64_t rows) {
+  if (rows <= 0) rows = std::max<int64_t>(1, (int64_t(1) << 26) / std::max<int64_t>(1, logits.size(1)));
+  return ChunkedCrossEntropy::apply(logits, targets, rows);
+}
 
 at::Tensor perTokenLoss(const at::Tensor& logits, const at::Tensor& targets) {
   const bool fused = logits.device().is_cpu() &&
                      (logits.scalar_type() == at::kFloat || logits.scalar_type() == at::kBFloat16);
-  if (!fused)
-    return at::cross_entropy_loss(logits.to(at::kFloat), targets, {}, at::Reduction::None);
+  if (!fused) return perTokenLossChunked(logits, targets);
   return FusedCrossEntropy::apply(logits, targets);
 }
 

@@ -125,6 +125,7 @@ void Run::setup() {
   }
   model_->to(device_);
   model_->train();
+  model_->setVocabPadding(vocabPaddingFor(opt_.pad_vocab, device_));
   params_ = model_->parameters();
   broadcastParameters(*comm_, params_);  // equal already (same seed); now by construction
   optim_ = makeAdamW(params_, tr.optimizer);
@@ -301,6 +302,11 @@ RunResult Run::execute() {
                 plan_.train.model.c_str(), double(model_->numParams()) / 1e6, full_flops_per_token_ / 1e6,
                 peak_flops_ / 1e9, peak_source_.c_str(), comm_->distributed() ? " per process" : "", at::get_num_threads());
   log(timeline_.describe() + model_line);
+  if (model_->paddedVocab() != model_->config().vocab_size) {
+    log("output layer: the product runs over " + std::to_string(model_->paddedVocab()) + " rows, the vocabulary of " +
+        std::to_string(model_->config().vocab_size) + " padded to a multiple of " + std::to_string(vocabPaddingFor(opt_.pad_vocab, device_)) +
+        " (zero rows for the GEMM only; --pad-vocab off turns it off)");
+  }
   if (comm_->distributed()) {
     int64_t bytes = 0;
     for (size_t b = 0; b < grad_sync_->buckets(); ++b) bytes += grad_sync_->bucketBytes(b);

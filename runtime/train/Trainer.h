@@ -46,6 +46,8 @@ struct RunOptions {
   // reduction runs on the cores the backward computes on (docs/runtime.md has the figures).
   double bucket_mib = 25;
   std::string overlap = "auto";
+  // The output layer's vocabulary padding (Device.h vocabPaddingFor): auto, off or a multiple.
+  std::string pad_vocab = "auto";
   // Profile this many steps (Profile.h): a trace under <run>/profile/. 0 = off.
   int64_t profile_steps = 0;
   // A c10d group even for a world of one (Distributed.h), to measure what the group costs.

@@ -3,7 +3,7 @@
 //   recipec-runtime run PLAN.json [--run-dir D] [--resume D] [--device cpu|cuda]
 //                   [--peak-flops F] [--log-every N] [--until-step N] [--threads N] [--quiet]
 //                   [--dist-timeout S] [--shard-optimizer] [--bucket-mb M] [--overlap auto|on|off]
-//                   [--process-group] [--profile N]
+//                   [--process-group] [--profile N] [--pad-vocab auto|off|M]
 //   (with RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT set, as torchrun or
 //   `recipec run --nproc N` set them, it is one rank of a data-parallel run)
 //   recipec-runtime eval JOB.json [--quiet]     (per-token NLL; runtime/eval/PerTokenNll.h)
@@ -65,6 +65,9 @@ int main(int argc, char** argv) {
                   "distributed runs: all-reduce gradient buckets during the backward (on), after it (off), "
                   "or on for CUDA and off on CPU (auto)")
       ->capture_default_str()->check(CLI::IsMember({"auto", "on", "off"}));
+  run->add_option("--pad-vocab", opt.pad_vocab,
+                  "the output layer's product over the vocabulary rounded up to this multiple (auto: 128 on CUDA, "
+                  "none on CPU; off; or a number)")->capture_default_str();
   run->add_option("--profile", opt.profile_steps,
                   "profile N steps (from the second): <run>/profile/trace.json and a table of where the time went")
       ->check(CLI::Range(int64_t(1), int64_t(1000000)));

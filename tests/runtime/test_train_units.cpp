@@ -271,6 +271,27 @@ TEST(Loss, FusedCrossEntropyMatchesATen) {
   EXPECT_LT((g_ref - g_got).abs().max().item<float>(), 1e-6);
 }
 
+// The chunked cross-entropy (the CUDA path, run here on the CPU): the values and gradients
+// of at::cross_entropy, for fp32 and bf16 logits that are a view with a row stride (the
+// padded output layer's), in chunks of 7 rows that do not divide the 40 rows.
+TEST(Loss, ChunkedCrossEntropyMatchesATenOnAStridedView) {
+  torch::manual_seed(1);
+  for (const auto dtype : {at::kFloat, at::kBFloat16}) {
+    auto wide = (torch::randn({40, 64}) * 4).to(dtype).requires_grad_();  // 50 classes padded to 64
+    const auto logits = wide.narrow(1, 0, 50);
+    const auto targets = torch::randint(0, 50, {40});
+    const auto ref = at::cross_entropy_loss(logits.to(at::kFloat), targets, {}, at::Reduction::None);
+    const auto got = perTokenLossChunked(logits, targets, 7);
+    EXPECT_EQ(got.scalar_type(), at::kFloat);
+    EXPECT_LT((ref - got).abs().max().item<float>(), 1e-5) << dtype;
+    const auto w = torch::rand({40});
+    const auto g_ref = torch::autograd::grad({(ref * w).sum()}, {wide})[0].to(at::kFloat);
+    const auto g_got = torch::autograd::grad({(got * w).sum()}, {wide})[0].to(at::kFloat);
+    EXPECT_LT((g_ref - g_got).abs().max().item<float>(), dtype == at::kFloat ? 1e-6 : 1e-2) << dtype;
+    EXPECT_EQ(g_got.narrow(1, 50, 14).abs().max().item<float>(), 0.0f);  // the padding gets nothing
+  }
+}
+
 TEST(Optim, DecayOnlyOnMatricesAndClipMatchesTorch) {
   torch::manual_seed(0);
   auto w = torch::randn({4, 3}, torch::requires_grad());

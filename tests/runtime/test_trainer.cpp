@@ -323,6 +323,37 @@ TEST_F(TrainerTest, InitFromEvaluatesTheStartingWeightsAtStepZero) {
   EXPECT_EQ(evals.front()["loss"].get<double>(), base_evals.back()["loss"].get<double>());
 }
 
+// `--pad-vocab 128` (the CUDA default) on the CPU: the output layer's product over 384
+// rows instead of the 257 of the byte vocabulary. The run trains what the unpadded one
+// trains, and its weights keep the true vocabulary.
+TEST_F(TrainerTest, APaddedOutputLayerTrainsWhatTheUnpaddedOneTrains) {
+  auto p = tinyPlan(20);
+  p.train.micro_batch = 2;
+  const auto plan = writePlan(p, "p.json");
+  runPlan(options(plan, "plain"));
+  auto o = options(plan, "padded");
+  o.pad_vocab = "128";
+  runPlan(o);
+  const auto a = metrics(runDir("plain"), "train"), b = metrics(runDir("padded"), "train");
+  ASSERT_EQ(a.size(), 20u);
+  ASSERT_EQ(b.size(), 20u);
+  double diff = 0;
+  for (size_t i = 0; i < a.size(); ++i)
+    diff = std::max(diff, std::abs(a[i]["loss"].get<double>() - b[i]["loss"].get<double>()));
+  std::printf("max |loss(padded) - loss(unpadded)| over 20 steps: %.3g\n", diff);
+  EXPECT_LE(diff, 1e-5);
+  const auto wa = weights(runDir("plain")), wb = weights(runDir("padded"));
+  ASSERT_EQ(wa.size(), wb.size());
+  for (const auto& [name, t] : wa) {
+    ASSERT_TRUE(wb.count(name)) << name;
+    EXPECT_EQ(t.sizes(), wb.at(name).sizes()) << name;  // 257 rows, not 384
+    EXPECT_LT((t - wb.at(name)).abs().max().item<float>(), 1e-4) << name;
+  }
+  auto bad = options(plan, "bad");
+  bad.pad_vocab = "0";
+  EXPECT_THROW(runPlan(bad), UserError);
+}
+
 // `--profile 2`: steps 2 and 3 (the first is left out) in a Chrome trace, with every matrix
 // product inside them, the table of where the time went, and not one number of the run
 // changed.
