@@ -33,7 +33,7 @@ models::LanguageModel loadModel(const analyze::JobCheckpoint& ck, int64_t seq_le
   if (!ck.verify_folder.empty()) train::Checkpointer::verify(ck.verify_folder);
   models::LanguageModel model;
   try {
-    model = models::buildModel(ck.model);
+    model = models::buildModel(ck.model, /*random_init=*/false);
     model->loadHfStateDict(models::readSafetensors(ck.weights).tensors);
   } catch (const std::invalid_argument& e) {
     throw UserError("checkpoint `" + ck.label + "`: `" + ck.weights + "` does not fit its plan's model `" + ck.model.name +

@@ -24,7 +24,7 @@ GPT2Impl::Block::Block(int64_t C, int64_t F) {
   mlp_proj_b = register_parameter("mlp_proj_b", at::zeros({C}));
 }
 
-GPT2Impl::GPT2Impl(const plan::Model& cfg) : cfg_(cfg) {
+GPT2Impl::GPT2Impl(const plan::Model& cfg, bool random_init) : cfg_(cfg) {
   detail::validateConfig(cfg_);
   const int64_t C = cfg.d_model, V = cfg.vocab_size, L = cfg.n_layer;
   head_dim_ = C / cfg.n_head;
@@ -41,6 +41,7 @@ GPT2Impl::GPT2Impl(const plan::Model& cfg) : cfg_(cfg) {
 
   // GPT-2 init: N(0, std) everywhere, residual projections N(0, std / sqrt(2L)) so the
   // residual stream's variance does not grow with depth; biases 0, LayerNorm gains 1.
+  if (!random_init) return;
   at::NoGradGuard no_grad;
   const double std = cfg.init_std, res_std = cfg.init_std / std::sqrt(2.0 * L);
   wte_.normal_(0, std);

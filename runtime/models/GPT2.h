@@ -17,7 +17,8 @@ namespace recipec::models {
 
 class GPT2Impl : public LanguageModelImpl {
  public:
-  explicit GPT2Impl(const plan::Model& cfg);
+  // random_init false: the weights are left uninitialised, for loadHfStateDict to fill.
+  explicit GPT2Impl(const plan::Model& cfg, bool random_init = true);
 
   torch::Tensor forward(const torch::Tensor& idx) override;
   const plan::Model& config() const override { return cfg_; }

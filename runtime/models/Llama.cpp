@@ -20,7 +20,7 @@ LlamaImpl::Block::Block(int64_t C, int64_t H, int64_t KV, int64_t D, int64_t F) 
   down_w = register_parameter("down_w", at::empty({C, F}));
 }
 
-LlamaImpl::LlamaImpl(const plan::Model& cfg) : cfg_(cfg) {
+LlamaImpl::LlamaImpl(const plan::Model& cfg, bool random_init) : cfg_(cfg) {
   detail::validateConfig(cfg_);
   const int64_t C = cfg.d_model, V = cfg.vocab_size, L = cfg.n_layer, H = cfg.n_head;
   head_dim_ = C / H;
@@ -40,6 +40,7 @@ LlamaImpl::LlamaImpl(const plan::Model& cfg) : cfg_(cfg) {
   }
 
   // Same init as GPT-2 (see GPT2.cpp): N(0, std), output projections std / sqrt(2L).
+  if (!random_init) return;
   at::NoGradGuard no_grad;
   const double std = cfg.init_std, res_std = cfg.init_std / std::sqrt(2.0 * L);
   embed_.normal_(0, std);

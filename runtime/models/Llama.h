@@ -19,7 +19,8 @@ namespace recipec::models {
 
 class LlamaImpl : public LanguageModelImpl {
  public:
-  explicit LlamaImpl(const plan::Model& cfg);
+  // random_init false: the weights are left uninitialised, for loadHfStateDict to fill.
+  explicit LlamaImpl(const plan::Model& cfg, bool random_init = true);
 
   torch::Tensor forward(const torch::Tensor& idx) override;
   const plan::Model& config() const override { return cfg_; }

@@ -60,10 +60,10 @@ void validateConfig(const plan::Model& cfg) {
 
 }  // namespace detail
 
-LanguageModel buildModel(const plan::Model& cfg) {
+LanguageModel buildModel(const plan::Model& cfg, bool random_init) {
   detail::validateConfig(cfg);
-  if (cfg.arch == "gpt2") return std::make_shared<GPT2Impl>(cfg);
-  return std::make_shared<LlamaImpl>(cfg);
+  if (cfg.arch == "gpt2") return std::make_shared<GPT2Impl>(cfg, random_init);
+  return std::make_shared<LlamaImpl>(cfg, random_init);
 }
 
 namespace {

@@ -111,7 +111,10 @@ struct LayerChoice {
 std::vector<LayerChoice> resolveSubnet(const plan::Model& cfg, const Subnet& s);
 
 // arch "gpt2" | "llama". Throws std::invalid_argument with the offending field and value.
-LanguageModel buildModel(const plan::Model& cfg);
+// `random_init` false leaves the weights uninitialised (no N(0, std) draw over every
+// parameter: seconds for a 1B model), for a loadHfStateDict that fills them all (it throws
+// on any missing tensor) right after.
+LanguageModel buildModel(const plan::Model& cfg, bool random_init = true);
 
 // Parameter count of the model `buildModel(cfg)` would build, without allocating it.
 int64_t numParamsFor(const plan::Model& cfg);

@@ -110,7 +110,7 @@ void Run::setup() {
     throw plan::PlanError("seq_len " + std::to_string(tr.seq_len) + " exceeds model `" + mcfg->name +
                           "` max_seq_len " + std::to_string(mcfg->max_seq_len));
   try {
-    model_ = models::buildModel(*mcfg);
+    model_ = models::buildModel(*mcfg, /*random_init=*/mcfg->init_from.empty());  // `init from` fills every weight
   } catch (const std::invalid_argument& e) {
     throw plan::PlanError(e.what());
   }

@@ -188,17 +188,22 @@ TEST(Safetensors, ModelWeightsThroughAFileUnderHfNames) {
     c.tie_embeddings = arch == std::string("gpt2");
     torch::manual_seed(1);
     auto a = buildModel(c);
-    torch::manual_seed(2);
-    auto b = buildModel(c);
+    auto b = buildModel(c, /*random_init=*/false);  // `init from`: the load fills every weight
     const fs::path file = dir / (std::string(arch) + ".safetensors");
     writeSafetensors(file.string(), a->hfStateDict());
     SafetensorsFile f = readSafetensors(file.string());
     const std::string probe = arch == std::string("gpt2") ? "h.1.attn.c_attn.weight"
                                                           : "model.layers.1.self_attn.v_proj.weight";
     EXPECT_EQ(f.tensors.count(probe), 1u) << arch;
+    auto missing = f.tensors;
+    missing.erase(probe);
+    EXPECT_THROW(buildModel(c, false)->loadHfStateDict(missing), std::invalid_argument) << arch;
     b->loadHfStateDict(f.tensors);
     at::Tensor idx = at::randint(61, {2, 9}, at::kLong);
     EXPECT_TRUE(at::equal(a->forward(idx), b->forward(idx))) << arch;
+    auto pa = a->parameters(), pb = b->parameters();
+    ASSERT_EQ(pa.size(), pb.size());
+    for (size_t i = 0; i < pa.size(); ++i) EXPECT_TRUE(at::equal(pa[i], pb[i])) << arch << " parameter " << i;
     // bf16 files load into fp32 models (dtype converted on copy).
     writeSafetensors(file.string(), [&] {
       auto sd = a->hfStateDict();
