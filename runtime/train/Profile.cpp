@@ -158,6 +158,8 @@ void StepProfiler::afterStep(int64_t s) {
 
 void StepProfiler::finish() {
   if (running_) stopAndWrite();
+  else if (!written_ && rank_ == 0)
+    log_("warning: profile: no step was profiled (the run ended before step " + std::to_string(first_ + 1) + ")");
 }
 
 void StepProfiler::stopAndWrite() {
