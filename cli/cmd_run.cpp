@@ -21,6 +21,7 @@
 
 #include "cli/Commands.h"
 #include "cli/Launch.h"
+#include "runtime/train/CliNumbers.h"
 
 #include "runtime/data/DataError.h"
 #include "runtime/data/Dataset.h"
@@ -96,22 +97,22 @@ void addRun(CLI::App& app) {
   cmd->add_option("--resume", a->resume, "Continue this run directory from its latest checkpoint");
   cmd->add_option("--device", a->device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}))->capture_default_str();
   cmd->add_option("--until-step", a->untilStep, "Stop (with a checkpoint) after this many steps")
-      ->check(CLI::NonNegativeNumber);
+      ->check(clinum::whole(0, INT64_MAX, "a step >= 0"));
   cmd->add_option("--log-every", a->logEvery, "A metrics line every N steps")->check(CLI::Range(int64_t(1), INT64_MAX));
   cmd->add_option("--threads", a->threads, "Intra-op threads (default: LibTorch's)")->check(CLI::Range(1, 1024));
   cmd->add_option("--nproc", a->nproc, "Data-parallel: N local worker processes (CPU: Gloo; CUDA: one GPU each)")
       ->check(CLI::Range(1, 1024))->capture_default_str();
   cmd->add_option("--dist-timeout", a->distTimeout, "With --nproc: seconds to wait for a peer before stopping (default 60)")
-      ->check(CLI::PositiveNumber);
+      ->check(clinum::number(0, 1e6, true, "seconds > 0"));
   cmd->add_flag("--shard-optimizer", a->shardOptimizer, "With --nproc: ZeRO-1, the optimizer state sharded over the workers");
   cmd->add_option("--bucket-mb", a->bucketMb, "With --nproc: MiB of gradients per all-reduce bucket (default 25)")
-      ->check(CLI::PositiveNumber);
+      ->check(clinum::number(0, 1024, true, "MiB > 0 and at most 1024"));
   cmd->add_option("--overlap", a->overlap,
                   "With --nproc: gradient all-reduce during the backward (on), after it (off), or on for CUDA only (auto, default)")
       ->check(CLI::IsMember({"auto", "on", "off"}));
   cmd->add_option("--profile", a->profile,
-                  "Profile N steps (from the second): <run>/profile/trace.json and where the time went")
-      ->check(CLI::Range(int64_t(1), int64_t(1000000)));
+                  "Profile N steps (from the second): <run>/profile/ holds a trace and where the time went")
+      ->check(clinum::whole(1, 1000000, "a number of steps >= 1"));
   cmd->add_option("--pad-vocab", a->padVocab,
                   "The output layer's product over the vocabulary rounded up to this multiple (auto: 128 on CUDA, none on "
                   "CPU; off; or a number)");
@@ -147,6 +148,10 @@ void addRun(CLI::App& app) {
     auto start = [&](std::vector<std::string> args) {
       return a->nproc > 1 ? launchLocalWorkers(args, a->nproc) : runSupervised(std::move(args), kResumeHint);
     };
+    if (a->nproc <= 1)  // the data-parallel options do nothing in one process: say so
+      for (const auto& [flag, given] : {std::pair{"--shard-optimizer", a->shardOptimizer}, {"--overlap", !a->overlap.empty()},
+                                        {"--bucket-mb", a->bucketMb > 0}, {"--dist-timeout", a->distTimeout > 0}})
+        if (given) std::cerr << "warning: " << flag << " applies to data-parallel runs (--nproc N, N > 1); this run is one process\n";
     if (a->file.empty()) {
       if (a->resume.empty()) {
         std::cerr << "error: `recipec run` needs a recipe file\n"

@@ -4,8 +4,9 @@
 // Contract:
 //  * The parameters are grouped once into flat buckets (one dtype and device each) in
 //    reverse parameter order, the order in which a backward pass finishes them (the output
-//    layers first); the first bucket is at most 1 MiB so that communication starts early,
-//    the others at most `bucket_bytes`. The layout is the same on every rank.
+//    layers first). A bucket closes once it holds `bucket_bytes` or more (so it passes that
+//    by at most one parameter); the first closes at 1 MiB, so that communication starts
+//    early. The layout is the same on every rank.
 //  * `armForLastBackward()` before this rank's last backward of the step: from then on a
 //    hook on each parameter's gradient accumulator copies the finished gradient into its
 //    bucket, and a full bucket is launched (Comm::allreduceAsync) while the backward goes

@@ -58,7 +58,7 @@ void writeChromeTrace(const std::vector<Span>& s, int rank, const std::string& p
 
 // Self time per (kind, name): each host operator's duration minus its direct children's on
 // the same thread (ranges on a thread nest); kernels count whole.
-std::string summarize(std::vector<Span> s, int64_t steps, double* step_ms) {
+std::string summarize(std::vector<Span> s, int64_t steps, double* step_ms, int width) {
   struct Row {
     int64_t calls = 0;
     double self_us = 0;
@@ -99,7 +99,7 @@ std::string summarize(std::vector<Span> s, int64_t steps, double* step_ms) {
   *step_ms = profiled_us / 1e3 / double(std::max<int64_t>(1, steps));
 
   std::string out;
-  char line[256];
+  char line[1024];
   for (bool device : {false, true}) {
     std::vector<std::pair<std::string, Row>> sorted;
     double total = 0;
@@ -113,10 +113,10 @@ std::string summarize(std::vector<Span> s, int64_t steps, double* step_ms) {
     std::snprintf(line, sizeof line, "%s, by self time (%.2f ms a step in all):\n",
                   device ? "device kernels" : "host operators", total / 1e3 / double(std::max<int64_t>(1, steps)));
     out += line;
-    std::snprintf(line, sizeof line, "  %-60s %8s %12s %7s\n", "name", "calls", "ms a step", "share");
+    std::snprintf(line, sizeof line, "  %-*s %8s %12s %7s\n", width, "name", "calls", "ms a step", "share");
     out += line;
     for (const auto& [name, row] : sorted) {
-      std::snprintf(line, sizeof line, "  %-60.60s %8lld %12.3f %6.1f%%\n", name.c_str(),
+      std::snprintf(line, sizeof line, "  %-*.*s %8lld %12.3f %6.1f%%\n", width, width, name.c_str(),
                     (long long)(row.calls / std::max<int64_t>(1, steps)), row.self_us / 1e3 / double(std::max<int64_t>(1, steps)),
                     100.0 * row.self_us / std::max(1e-9, total));
       out += line;
@@ -166,11 +166,13 @@ void StepProfiler::stopAndWrite() {
   running_ = false;
   written_ = true;
   auto result = prof::disableProfiler();
+  // One folder per profiled start, so a resumed run's profile keeps the earlier one.
+  const std::string folder = dir_ + "/profile/from_step_" + std::to_string(first_ + 1);
   const std::string name = world_ > 1 ? "trace_rank" + std::to_string(rank_) + ".json" : "trace.json";
-  const std::string path = dir_ + "/profile/" + name;
+  const std::string path = folder + "/" + name;
   auto s = spans(*result);
   try {
-    std::filesystem::create_directories(dir_ + "/profile");
+    std::filesystem::create_directories(folder);
     try {
       result->save(path);  // Kineto's own trace (with the GPU's kernels)
     } catch (const std::exception&) {
@@ -182,13 +184,16 @@ void StepProfiler::stopAndWrite() {
   }
   if (rank_ != 0) return;
   double step_ms = 0;
-  const std::string table = summarize(std::move(s), done_, &step_ms);
+  size_t longest = 4;
+  for (const auto& e : s) longest = std::max(longest, e.name.size());
+  const std::string full = summarize(s, done_, &step_ms, int(std::min<size_t>(longest, 900)));  // the file: whole names
+  const std::string table = summarize(std::move(s), done_, &step_ms, 60);                      // the log: 60 characters
   char head[320];
   std::snprintf(head, sizeof head, "profile: %lld step%s from step %lld, %.2f ms a step; trace `%s` (open in "
                 "https://ui.perfetto.dev or chrome://tracing)",
                 (long long)done_, done_ == 1 ? "" : "s", (long long)first_ + 1, step_ms, path.c_str());
-  std::ofstream out(dir_ + "/profile/summary.txt");
-  out << head << "\n\n" << table;
+  std::ofstream out(folder + "/summary.txt");
+  out << head << "\n\n" << full;
   log_(head);
   // The log gets each table's head: its title, column names and first 8 rows.
   int rows = 0;
@@ -199,7 +204,7 @@ void StepProfiler::stopAndWrite() {
     if (rows <= 9) log_(line);
     at = end == std::string::npos ? table.size() : end + 1;
   }
-  if (!out) log_("warning: profile: cannot write `" + dir_ + "/profile/summary.txt`");
+  if (!out) log_("warning: profile: cannot write `" + folder + "/summary.txt`");
 }
 
 }  // namespace recipec::train

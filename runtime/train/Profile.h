@@ -8,12 +8,13 @@
 //    single step left profiles it. A step appears in the trace as a `step K` range (K counts
 //    from 1, as the log does).
 //  * When the N steps are done (or the loop ends first) the profiler stops and writes, under
-//    the run directory, `profile/trace.json` (`trace_rank<R>.json` for each rank of a
-//    data-parallel run): Chrome trace format, for https://ui.perfetto.dev, chrome://tracing
-//    or TensorBoard's trace viewer. With Kineto the trace is the profiler's own (with the
-//    GPU's kernels); without it (Debian's LibTorch) it is written from the recorded events.
-//    Rank 0 also writes `profile/summary.txt`, the operators by self time (time in an
-//    operator minus the operators it called), and logs its head.
+//    the run directory's `profile/from_step_<first + 1>/` (a resumed run's profile keeps
+//    the earlier one), `trace.json` (`trace_rank<R>.json` for each rank of a data-parallel
+//    run): Chrome trace format, for https://ui.perfetto.dev, chrome://tracing or
+//    TensorBoard's trace viewer. With Kineto the trace is the profiler's own (with the GPU's
+//    kernels); without it (Debian's LibTorch) it is written from the recorded events. Rank
+//    0 also writes `summary.txt`, its operators by self time (time in an operator minus the
+//    operators it called, summed over its host threads), and logs its head.
 //  * Profiling changes no number of the run. A trace that cannot be written is a warning in
 //    the log; the run goes on.
 #pragma once

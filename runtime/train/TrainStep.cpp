@@ -242,7 +242,9 @@ void Run::logTrain(int64_t s, const StepOutcome& o, double lr) {
   const auto now = std::chrono::steady_clock::now();
   const double elapsed = std::chrono::duration<double>(now - t_start_).count();
   const double per_step = elapsed / double(s + 1 - start_step_);
-  const bool due = (s + 1) % std::max<int64_t>(1, opt_.log_every) == 0 || s + 1 == total || s == start_step_;
+  // Every N steps, the first and the last of the run, and the last before --until-step stops it.
+  const bool due = (s + 1) % std::max<int64_t>(1, opt_.log_every) == 0 || s + 1 == total || s == start_step_ ||
+                   s + 1 == opt_.until_step;
   if (!opt_.quiet) {
     const double tps = double(tr.batch_seqs * tr.seq_len) / std::max(1e-9, per_step);
     progress_.update(s + 1, total, o.loss, tps, per_step * double(total - s - 1));

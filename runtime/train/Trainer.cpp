@@ -298,9 +298,10 @@ RunResult Run::execute() {
                                   " (" + comm_->backend() + ")" : ""));
   char model_line[320];
   std::snprintf(model_line, sizeof model_line,
-                "model %s: %.4gM params, %.4g MFLOPs/token (6N + 12LHQT); peak %.4g GFLOP/s (%s)%s; %d intra-op threads",
+                "model %s: %.4gM params, %.4g MFLOPs/token (6N + 12LHQT); peak %.4g GFLOP/s (%s)%s; %d intra-op thread%s",
                 plan_.train.model.c_str(), double(model_->numParams()) / 1e6, full_flops_per_token_ / 1e6,
-                peak_flops_ / 1e9, peak_source_.c_str(), comm_->distributed() ? " per process" : "", at::get_num_threads());
+                peak_flops_ / 1e9, peak_source_.c_str(), comm_->distributed() ? " per process" : "", at::get_num_threads(),
+                at::get_num_threads() == 1 ? "" : "s");
   log(timeline_.describe() + model_line);
   if (model_->paddedVocab() != model_->config().vocab_size) {
     log("output layer: the product runs over " + std::to_string(model_->paddedVocab()) + " rows, the vocabulary of " +
@@ -311,9 +312,9 @@ RunResult Run::execute() {
     int64_t bytes = 0;
     for (size_t b = 0; b < grad_sync_->buckets(); ++b) bytes += grad_sync_->bucketBytes(b);
     char line[240];
-    std::snprintf(line, sizeof line, "gradients: %.4g MB all-reduced in %zu bucket%s (first %.3g MB), %s",
-                  double(bytes) / 1e6, grad_sync_->buckets(), grad_sync_->buckets() == 1 ? "" : "s",
-                  double(grad_sync_->bucketBytes(0)) / 1e6,
+    std::snprintf(line, sizeof line, "gradients: %.4g MiB all-reduced in %zu bucket%s (first %.3g MiB), %s",
+                  double(bytes) / double(1 << 20), grad_sync_->buckets(), grad_sync_->buckets() == 1 ? "" : "s",
+                  double(grad_sync_->bucketBytes(0)) / double(1 << 20),
                   grad_sync_->overlapping() ? "launched during the backward as they fill"
                   : opt_.overlap == "off" ? "after the backward (--overlap off)"
                                           : "after the backward (--overlap auto: on CPU the backward's cores would do the reduction)");
@@ -455,7 +456,10 @@ RunResult Run::trainLoop(bool restored, int64_t s) {
   summary_written_ = true;
   result.steps = s;
   result.interrupted = interrupted_;
-  const std::string resume_hint = "continue with `recipec run --resume " + run_path_ + "`";
+  // The same world size resumes bit-exactly (docs/runtime.md): say it in the hint.
+  const std::string resume_hint = "continue with `recipec run --resume " + run_path_ +
+                                  (comm_->world() > 1 ? " --nproc " + std::to_string(comm_->world()) : "") +
+                                  (shards_ ? " --shard-optimizer" : "") + "`";
   if (!failure_.empty())
     throw UserError(failure_ + "; the checkpoint at step " + std::to_string(s) + " is saved; " + resume_hint);
   char line[256];

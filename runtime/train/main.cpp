@@ -27,6 +27,7 @@
 #include "runtime/eval/PerTokenNll.h"
 #include "runtime/models/Safetensors.h"
 #include "runtime/plan/Plan.h"
+#include "runtime/train/CliNumbers.h"
 #include "runtime/train/Errors.h"
 #include "runtime/train/RunDir.h"
 #include "runtime/train/Signals.h"
@@ -50,17 +51,18 @@ int main(int argc, char** argv) {
   run->add_option("--runs-root", opt.runs_root, "parent of default run directories")->capture_default_str();
   run->add_option("--device", opt.device, "cpu or cuda")->capture_default_str();
   run->add_option("--peak-flops", opt.peak_flops, "peak FLOP/s for MFU (default: measured matmul)")
-      ->check(CLI::PositiveNumber);
+      ->check(recipec::clinum::number(0, 1e21, true, "FLOP/s > 0"));
   run->add_option("--log-every", opt.log_every, "metrics line every N steps")->capture_default_str()
       ->check(CLI::Range(int64_t(1), INT64_MAX));
   run->add_option("--until-step", opt.until_step, "stop (with a checkpoint) after this many steps")
-      ->check(CLI::NonNegativeNumber);
+      ->check(recipec::clinum::whole(0, INT64_MAX, "a step >= 0"));
   run->add_option("--threads", opt.threads, "intra-op threads (default: LibTorch's)")->check(CLI::Range(1, 1024));
   run->add_flag("--quiet", opt.quiet, "no progress or log lines");
   run->add_flag("--shard-optimizer", opt.shard_optimizer,
                 "distributed runs: ZeRO-1, each rank keeps the optimizer state of its share of the parameters");
   run->add_option("--bucket-mb", opt.bucket_mib,
-                  "distributed runs: MiB of gradients per all-reduce bucket")->capture_default_str()->check(CLI::PositiveNumber);
+                  "distributed runs: MiB of gradients per all-reduce bucket")->capture_default_str()
+      ->check(recipec::clinum::number(0, 1024, true, "MiB > 0 and at most 1024"));
   run->add_option("--overlap", opt.overlap,
                   "distributed runs: all-reduce gradient buckets during the backward (on), after it (off), "
                   "or on for CUDA and off on CPU (auto)")
@@ -70,11 +72,12 @@ int main(int argc, char** argv) {
                   "none on CPU; off; or a number)")->capture_default_str();
   run->add_option("--profile", opt.profile_steps,
                   "profile N steps (from the second): <run>/profile/trace.json and a table of where the time went")
-      ->check(CLI::Range(int64_t(1), int64_t(1000000)));
+      ->check(recipec::clinum::whole(1, 1000000, "a number of steps >= 1"));
   run->add_flag("--process-group", opt.process_group,
                 "a c10d process group even without a launcher (a world of one), to measure its cost");
   run->add_option("--dist-timeout", opt.dist_timeout_s,
-                  "distributed runs: seconds to wait for a peer before stopping with an error")->capture_default_str();
+                  "distributed runs: seconds to wait for a peer before stopping with an error")->capture_default_str()
+      ->check(recipec::clinum::number(0, 1e6, true, "seconds > 0"));
   std::string job_path;
   bool eval_quiet = false;
   auto* eval = app.add_subcommand("eval", "per-token NLL of checkpoints on datasets (the back end of recipec eval/analyze)");

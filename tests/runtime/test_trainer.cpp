@@ -370,7 +370,7 @@ TEST_F(TrainerTest, ProfileTracesTheAskedStepsAndChangesNoNumber) {
     EXPECT_EQ(a[i]["loss"], b[i]["loss"]) << i;
     EXPECT_EQ(a[i]["grad_norm"], b[i]["grad_norm"]) << i;
   }
-  const auto trace = nlohmann::json::parse(std::ifstream(runDir("profiled") + "/profile/trace.json"));
+  const auto trace = nlohmann::json::parse(std::ifstream(runDir("profiled") + "/profile/from_step_2/trace.json"));
   std::map<std::string, std::pair<double, double>> steps;  // name -> [ts, ts + dur)
   for (const auto& e : trace["traceEvents"])
     if (e.value("ph", "") == "X" && e["name"].get<std::string>().rfind("step ", 0) == 0)
@@ -388,7 +388,7 @@ TEST_F(TrainerTest, ProfileTracesTheAskedStepsAndChangesNoNumber) {
   }
   EXPECT_GT(inside, 0);
   EXPECT_EQ(outside, 0);
-  std::ifstream in(runDir("profiled") + "/profile/summary.txt");
+  std::ifstream in(runDir("profiled") + "/profile/from_step_2/summary.txt");
   const std::string summary((std::istreambuf_iterator<char>(in)), {});
   EXPECT_NE(summary.find("profile: 2 steps from step 2"), std::string::npos) << summary;
   EXPECT_NE(summary.find("host operators, by self time"), std::string::npos) << summary;
