@@ -19,6 +19,7 @@
 #include <string>
 
 #include <malloc.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <torch/version.h>
@@ -108,6 +109,8 @@ int main(int argc, char** argv) {
   if (const char* world = std::getenv("WORLD_SIZE"); world && std::atoi(world) > 1)
     if (const char* rank = std::getenv("RANK")) who = std::string("[rank ") + rank + "] ";
   if (const char* pause = std::getenv("RECIPEC_TEST_PAUSE_AT_STEP")) opt.test_pause_step = std::atoll(pause);
+  // An error ends the terminal's progress line (a `\r` line) first; elsewhere it is one line.
+  const char* nl = ::isatty(2) ? "\n" : "";
   try {
     if (eval->parsed()) {  // no stop handlers: an interrupted evaluation has nothing to save
       recipec::analyze::EvalJob job;
@@ -124,17 +127,17 @@ int main(int argc, char** argv) {
     return result.interrupted ? recipec::train::exitCodeFor(result.interrupted) : 0;
   } catch (const std::filesystem::filesystem_error& e) {
     // A folder that cannot be created, renamed or read: the machine's state, not a bug.
-    std::fprintf(stderr, "\n%serror: %s\n", who.c_str(), e.what());
+    std::fprintf(stderr, "%s%serror: %s\n", nl, who.c_str(), e.what());
   } catch (const recipec::train::UserError& e) {
-    std::fprintf(stderr, "\n%serror: %s\n", who.c_str(), e.what());
+    std::fprintf(stderr, "%s%serror: %s\n", nl, who.c_str(), e.what());
   } catch (const recipec::plan::PlanError& e) {
-    std::fprintf(stderr, "\n%serror: %s\n", who.c_str(), e.what());
+    std::fprintf(stderr, "%s%serror: %s\n", nl, who.c_str(), e.what());
   } catch (const recipec::data::DataError& e) {
-    std::fprintf(stderr, "\n%serror: %s\n", who.c_str(), e.what());
+    std::fprintf(stderr, "%s%serror: %s\n", nl, who.c_str(), e.what());
   } catch (const recipec::models::SafetensorsError& e) {
-    std::fprintf(stderr, "\n%serror: %s\n", who.c_str(), e.what());
+    std::fprintf(stderr, "%s%serror: %s\n", nl, who.c_str(), e.what());
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "\n%sinternal error: %s\n", who.c_str(), e.what());
+    std::fprintf(stderr, "%s%sinternal error: %s\n", nl, who.c_str(), e.what());
     return 2;
   }
   return 1;
