@@ -122,7 +122,7 @@ class DistributedTest : public TrainTest {
   // Ranks 0..n-1 started by hand with the launcher's variables, rank r on plans[r]; waits
   // for all. `kill` is RECIPEC_TEST_KILL (R:S[:SIG]) or empty.
   std::vector<Rank> startRanks(const std::vector<std::string>& plans, const std::string& run_dir,
-                               const std::string& kill) const {
+                               const std::string& kill, const std::vector<std::string>& extra = {}) const {
     const int port = cli::freeLocalPort();
     std::vector<pid_t> pids;
     std::vector<std::string> paths;
@@ -137,7 +137,8 @@ class DistributedTest : public TrainTest {
         ::setenv("MASTER_ADDR", "127.0.0.1", 1);
         ::setenv("MASTER_PORT", std::to_string(port).c_str(), 1);
         if (!kill.empty()) ::setenv("RECIPEC_TEST_KILL", kill.c_str(), 1);
-        const auto args = runtimeArgs(plans[r], {"--run-dir", run_dir});
+        auto args = runtimeArgs(plans[r], {"--run-dir", run_dir});
+        args.insert(args.end(), extra.begin(), extra.end());
         std::vector<char*> argv;
         for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
         argv.push_back(nullptr);
@@ -372,7 +373,10 @@ TEST_F(DistributedTest, ShardedOptimizerStateTrainsTheSameWeights) {
   std::string err;
   ASSERT_EQ(single(runtimeArgs(plan, {"--run-dir", runDir("one")}), &err), 0) << err;
   ASSERT_EQ(launch(2, runtimeArgs(plan, {"--run-dir", runDir("plain")}), &err), 0) << err;
-  ASSERT_EQ(launch(2, runtimeArgs(plan, {"--run-dir", runDir("zero"), "--shard-optimizer"}), &err), 0) << err;
+  // ZeRO-1 with the buckets launched during the backward: still the plain run's weights.
+  ASSERT_EQ(launch(2, runtimeArgs(plan, {"--run-dir", runDir("zero"), "--shard-optimizer", "--overlap", "on",
+                                         "--bucket-mb", "0.02"}), &err), 0)
+      << err;
   ASSERT_EQ(launch(2, runtimeArgs(plan, {"--run-dir", runDir("split"), "--shard-optimizer", "--until-step", "12"}), &err), 0) << err;
   ASSERT_EQ(launch(2, runtimeArgs(plan, {"--resume", runDir("split"), "--shard-optimizer"}), &err), 0) << err;
   const auto one = metrics(runDir("one"), "train"), plain = metrics(runDir("plain"), "train"),
@@ -399,17 +403,21 @@ TEST_F(DistributedTest, ShardedOptimizerStateTrainsTheSameWeights) {
 TEST_F(DistributedTest, AKilledWorkerIsNamedByItsPeer) {
   const auto plan = writePlan(tinyPlan(400));
   // Both ranks started by hand (no launcher that would stop the survivor): rank 1 kills
-  // itself with SIGKILL at step 5; rank 0 must stop with an error naming it.
-  const auto ranks = startRanks({plan, plan}, runDir("killed"), "1:5");
-  const int st1 = ranks[1].status, st0 = ranks[0].status;
-  const std::string& err0 = ranks[0].err;
-  ASSERT_TRUE(WIFSIGNALED(st1));
-  EXPECT_EQ(WTERMSIG(st1), SIGKILL);
-  ASSERT_TRUE(WIFEXITED(st0)) << err0;
-  EXPECT_EQ(WEXITSTATUS(st0), 1) << err0;
-  EXPECT_NE(err0.find("rank 1 is gone"), std::string::npos) << err0;
-  EXPECT_EQ(err0.find("internal error"), std::string::npos) << err0;
-  EXPECT_TRUE(fs::exists(runDir("killed") + "/plan.json"));
+  // itself with SIGKILL at step 5; rank 0 must stop with an error naming it. Also with the
+  // gradient buckets launched from the backward's hooks (the failure surfaces there).
+  for (const auto& [name, extra] : {std::pair{std::string("killed"), std::vector<std::string>{}},
+                                    {std::string("killed-overlap"), {"--overlap", "on", "--bucket-mb", "0.02"}}}) {
+    const auto ranks = startRanks({plan, plan}, runDir(name), "1:5", extra);
+    const int st1 = ranks[1].status, st0 = ranks[0].status;
+    const std::string& err0 = ranks[0].err;
+    ASSERT_TRUE(WIFSIGNALED(st1)) << name;
+    EXPECT_EQ(WTERMSIG(st1), SIGKILL) << name;
+    ASSERT_TRUE(WIFEXITED(st0)) << name << ": " << err0;
+    EXPECT_EQ(WEXITSTATUS(st0), 1) << name << ": " << err0;
+    EXPECT_NE(err0.find("rank 1 is gone"), std::string::npos) << name << ": " << err0;
+    EXPECT_EQ(err0.find("internal error"), std::string::npos) << name << ": " << err0;
+    EXPECT_TRUE(fs::exists(runDir(name) + "/plan.json")) << name;
+  }
 }
 
 TEST_F(DistributedTest, ARankThatFailsOnItsOwnIsQuotedByItsPeer) {
