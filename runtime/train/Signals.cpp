@@ -5,6 +5,8 @@
 #include <cstring>
 #include <initializer_list>
 
+#include <pthread.h>
+#include <time.h>
 #include <unistd.h>
 
 namespace recipec::train {
@@ -35,12 +37,20 @@ void installStopHandlers() {
 int stopSignal() { return int(g_signal); }
 
 void waitForStopSignal() {
-  sigset_t block, old;
-  sigemptyset(&block);
-  for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&block, sig);
-  ::sigprocmask(SIG_BLOCK, &block, &old);  // no signal can slip in between the test and the wait
-  while (g_signal == 0) ::sigsuspend(&old);
-  ::sigprocmask(SIG_SETMASK, &old, nullptr);
+  sigset_t stop, old;
+  sigemptyset(&stop);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&stop, sig);
+  ::pthread_sigmask(SIG_BLOCK, &stop, &old);
+  // A signal sent to the process may be taken by any thread that does not block it (a
+  // LibTorch worker): its handler sets the flag and this thread is never woken, so a
+  // sigsuspend here could wait for ever. Poll the flag instead, taking any stop signal
+  // left pending for this thread or the process.
+  while (g_signal == 0) {
+    const timespec tick{0, 50 * 1000 * 1000};
+    const int sig = ::sigtimedwait(&stop, nullptr, &tick);
+    if (sig > 0) g_signal = sig;
+  }
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
 }
 
 const char* signalName(int sig) {

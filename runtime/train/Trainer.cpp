@@ -90,7 +90,9 @@ void Run::setup() {
     throw plan::PlanError("a batch of " + std::to_string(tr.batch_seqs) + " sequences in micro-batches of " +
                           std::to_string(tr.micro_batch) + " cannot be shared by " + std::to_string(comm_->world()) +
                           " processes: each needs a micro-batch, or a row of each micro-batch (use fewer processes)");
+  startupMark("setup");
   openFeed();
+  startupMark("data");
   std::map<std::string, int64_t> train_blocks;
   std::vector<int64_t> per_dataset;
   for (size_t d = 0; d < feed_->datasets().size(); ++d) {
@@ -123,7 +125,9 @@ void Run::setup() {
       throw UserError("init_from `" + path + "`: " + e.what());
     }
   }
+  startupMark(mcfg->init_from.empty() ? "model (built, random init)" : "model (built, init from loaded)");
   model_->to(device_);
+  startupMark("to device");
   model_->train();
   model_->setVocabPadding(vocabPaddingFor(opt_.pad_vocab, device_));
   params_ = model_->parameters();
@@ -149,6 +153,33 @@ void Run::setup() {
     peak_source_ = std::string("measured ") + (device_.is_cpu() ? "1024^3" : "8192^3") + " " +
                    (bf16_ ? "bf16" : "fp32") + " matmul on this " + (device_.is_cpu() ? "CPU" : "GPU");
   }
+  startupMark("optimizer, rules, peak FLOP/s");
+}
+
+void Run::startupMark(const std::string& part) {
+  const auto now = std::chrono::steady_clock::now();
+  startup_.push_back({part, std::chrono::duration<double>(now - startup_mark_).count()});
+  startup_mark_ = now;
+}
+
+void Run::reportStartup(int64_t step) {
+  if (startup_reported_) return;
+  startup_reported_ = true;
+  startupMark("first step");
+  double total = 0;
+  nlohmann::json parts = nlohmann::json::object();
+  std::string line;
+  for (const auto& [part, s] : startup_) {
+    total += s;
+    parts[part] = s;
+    char one[160];
+    std::snprintf(one, sizeof one, "%s%s %.2f s", line.empty() ? "" : ", ", part.c_str(), s);
+    line += one;
+  }
+  char head[96];
+  std::snprintf(head, sizeof head, "start-up: %.2f s to the end of the first step (", total);
+  log(head + line + ")");
+  writeMetrics({{"type", "event"}, {"event", "startup"}, {"step", step}, {"seconds", total}, {"parts", parts}});
 }
 
 void Run::writeRunFiles(bool resumed) {
@@ -268,6 +299,7 @@ RunResult Run::execute() {
   const bool resume = !opt_.resume_dir.empty();
   // Fail before the (possibly long) data and model setup; create() re-checks atomically.
   comm_ = joinGroup(pickDevice(opt_.device), opt_.dist_timeout_s, opt_.process_group);
+  if (comm_->distributed()) startupMark("process group");
   const bool lead = comm_->lead();
   if (!lead) opt_.quiet = true;  // rank 0 alone prints, holds the lock and writes the run directory
   if (resume) {
@@ -290,7 +322,11 @@ RunResult Run::execute() {
   if (lead) writeRunFiles(started);
   ckpt_ = std::make_unique<Checkpointer>(run_path_ + "/checkpoints", plan_.checkpoint.keep);
   std::optional<int64_t> from;
-  if (started) from = resumeFromNewestIntact();  // truncates metrics.jsonl to the checkpoint's position
+  startupMark("run directory");
+  if (started) {
+    from = resumeFromNewestIntact();  // truncates metrics.jsonl to the checkpoint's position
+    startupMark("checkpoint");
+  }
   if (!metrics_ && lead) metrics_ = std::make_unique<MetricsLog>(dir_->metrics(), resume ? 0 : -1);
   const bool restored = from.has_value();
   log("run " + run_path_ + (restored ? " (resumed at step " + std::to_string(*from) + ")" : "") +
@@ -407,6 +443,7 @@ RunResult Run::trainLoop(bool restored, int64_t s) {
       o = trainStep(s, batch);
     }
     if (profiler_) profiler_->afterStep(s);
+    reportStartup(s + 1);
     if (!o.applied && handleRejected(s, o)) {
       boundary_done = true;  // restored to a boundary already processed
       continue;

@@ -149,6 +149,13 @@ class Run {
   int64_t tokens_since_log_ = 0;
   double flops_since_log_ = 0;
   double comm_wait_since_log_ = 0;  // seconds the steps waited for the gradient all-reduce
+  // Start-up, part by part (seconds since the previous mark): logged, and written as a
+  // `startup` event, once this process's first step is done.
+  std::vector<std::pair<std::string, double>> startup_;
+  std::chrono::steady_clock::time_point startup_mark_ = std::chrono::steady_clock::now();
+  bool startup_reported_ = false;
+  void startupMark(const std::string& part);
+  void reportStartup(int64_t step);
   std::chrono::steady_clock::time_point t_start_;
   int64_t start_step_ = 0;
 };
