@@ -87,6 +87,7 @@ class LanguageModelImpl : public torch::nn::Module {
   // exports keep the true vocabulary), and forward returns the first V columns, a view. A
   // GPU's GEMM kernels tile 50304 rows far better than GPT-2's 50257. 1 = none (default).
   void setVocabPadding(int64_t multiple) { pad_multiple_ = multiple < 1 ? 1 : multiple; }
+  int64_t vocabPadding() const { return pad_multiple_; }
   int64_t paddedVocab() const;
 
  protected:

@@ -26,7 +26,6 @@ struct GradientSync::State {
     std::vector<size_t> members;  // parameter indices
     int64_t numel = 0;
     at::Tensor flat;
-    int64_t hooked = 0;  // members whose accumulator carries the hook
   };
 
   Comm& comm;
@@ -138,7 +137,7 @@ void GradientSync::armForLastBackward() {
   auto& s = *state_;
   if (!s.comm.distributed() || !s.overlap) return;
   std::lock_guard<std::mutex> lock(s.mu);
-  for (auto& b : s.buckets) b.hooked = 0;
+  std::fill(s.remaining.begin(), s.remaining.end(), 0);
   for (size_t i = 0; i < s.params.size(); ++i) {
     if (!s.params[i].requires_grad()) continue;
     // A parameter whose accumulator was replaced (its data swapped for another dtype or
@@ -147,16 +146,15 @@ void GradientSync::armForLastBackward() {
       if (s.accumulators[i]) s.accumulators[i]->del_post_hook(s.hook_keys[i]);
       s.hook(i);
     }
-    ++s.buckets[s.bucket_of[i]].hooked;
+    ++s.remaining[s.bucket_of[i]];  // hooked members this backward must finish
   }
-  for (size_t k = 0; k < s.buckets.size(); ++k) s.remaining[k] = s.buckets[k].hooked;
   s.armed = true;
 }
 
 void GradientSync::finish(std::vector<at::Tensor>& extra) {
   auto& s = *state_;
   if (!s.comm.distributed()) return;
-  std::unique_lock<std::mutex> lock(s.mu);
+  std::lock_guard<std::mutex> lock(s.mu);
   const bool was_armed = s.armed;
   s.armed = false;
   auto reset = [&] {

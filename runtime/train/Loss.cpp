@@ -71,11 +71,12 @@ struct ChunkedCrossEntropy : public torch::autograd::Function<ChunkedCrossEntrop
     const int64_t rows = ctx->saved_data["rows"].toInt(), N = logits.size(0);
     const auto g = grad_out[0].to(at::kFloat);  // (N)
     auto grad = at::empty(logits.sizes(), logits.options());  // (N, V), contiguous
+    const auto minus_one = at::full({std::min(rows, N), 1}, -1.0f, lse.options());  // the onehot, once
     for (int64_t r = 0; r < N; r += rows) {
       const int64_t n = std::min(rows, N - r);
       // softmax - onehot, times the incoming gradient of each row
       auto p = (logits.narrow(0, r, n).to(at::kFloat) - lse.narrow(0, r, n).unsqueeze(1)).exp_();
-      p.scatter_add_(1, t.narrow(0, r, n).unsqueeze(1), at::full({n, 1}, -1.0f, p.options()));
+      p.scatter_add_(1, t.narrow(0, r, n).unsqueeze(1), minus_one.narrow(0, 0, n));
       p.mul_(g.narrow(0, r, n).unsqueeze(1));
       grad.narrow(0, r, n).copy_(p);
     }

@@ -5,6 +5,7 @@
 #include "runtime/train/Profile.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -56,32 +57,38 @@ void writeChromeTrace(const std::vector<Span>& s, int rank, const std::string& p
   if (!out) throw std::runtime_error("write failed");
 }
 
+struct Row {
+  int64_t calls = 0;
+  double self_us = 0;
+};
+struct SelfTimes {
+  std::map<std::pair<bool, std::string>, Row> rows;  // (is a kernel, name) -> totals
+  double profiled_us = 0;                             // the step ranges' time
+  size_t longest_name = 4;
+};
+
 // Self time per (kind, name): each host operator's duration minus its direct children's on
 // the same thread (ranges on a thread nest); kernels count whole.
-std::string summarize(std::vector<Span> s, int64_t steps, double* step_ms, int width) {
-  struct Row {
-    int64_t calls = 0;
-    double self_us = 0;
-  };
-  std::map<std::pair<bool, std::string>, Row> rows;
-  double profiled_us = 0;
+SelfTimes selfTimes(std::vector<Span> s) {
+  SelfTimes out;
   std::sort(s.begin(), s.end(), [](const Span& a, const Span& b) {
     return a.thread != b.thread ? a.thread < b.thread : a.start != b.start ? a.start < b.start : a.dur > b.dur;
   });
   std::vector<std::pair<const Span*, double>> stack;  // (range, its children's time)
   auto close = [&](const Span* e, double children) {
     if (e->name.rfind("step ", 0) == 0) {
-      profiled_us += double(e->dur);
+      out.profiled_us += double(e->dur);
       return;
     }
-    auto& row = rows[{false, e->name}];
+    auto& row = out.rows[{false, e->name}];
     ++row.calls;
     row.self_us += std::max(0.0, double(e->dur) - children);
   };
   for (size_t i = 0; i < s.size(); ++i) {
     const auto& e = s[i];
+    out.longest_name = std::max(out.longest_name, e.name.size());
     if (e.device) {
-      auto& row = rows[{true, e.name}];
+      auto& row = out.rows[{true, e.name}];
       ++row.calls;
       row.self_us += double(e.dur);
       continue;
@@ -96,30 +103,36 @@ std::string summarize(std::vector<Span> s, int64_t steps, double* step_ms, int w
     stack.push_back({&e, 0.0});
   }
   for (; !stack.empty(); stack.pop_back()) close(stack.back().first, stack.back().second);
-  *step_ms = profiled_us / 1e3 / double(std::max<int64_t>(1, steps));
+  return out;
+}
 
-  std::string out;
+// The tables (host operators, then kernels), per step, names cut at `width`, at most
+// `max_rows` rows each; one string per line.
+std::vector<std::string> tables(const SelfTimes& t, int64_t steps, int width, size_t max_rows) {
+  const double per = double(std::max<int64_t>(1, steps));
+  std::vector<std::string> out;
   char line[1024];
   for (bool device : {false, true}) {
     std::vector<std::pair<std::string, Row>> sorted;
     double total = 0;
-    for (const auto& [key, row] : rows)
+    for (const auto& [key, row] : t.rows)
       if (key.first == device) {
         sorted.push_back({key.second, row});
         total += row.self_us;
       }
     if (sorted.empty()) continue;
     std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.second.self_us > b.second.self_us; });
-    std::snprintf(line, sizeof line, "%s, by self time (%.2f ms a step in all):\n",
-                  device ? "device kernels" : "host operators", total / 1e3 / double(std::max<int64_t>(1, steps)));
-    out += line;
-    std::snprintf(line, sizeof line, "  %-*s %8s %12s %7s\n", width, "name", "calls", "ms a step", "share");
-    out += line;
-    for (const auto& [name, row] : sorted) {
-      std::snprintf(line, sizeof line, "  %-*.*s %8lld %12.3f %6.1f%%\n", width, width, name.c_str(),
-                    (long long)(row.calls / std::max<int64_t>(1, steps)), row.self_us / 1e3 / double(std::max<int64_t>(1, steps)),
+    std::snprintf(line, sizeof line, "%s, by self time (%.2f ms a step in all):",
+                  device ? "device kernels" : "host operators", total / 1e3 / per);
+    out.push_back(line);
+    std::snprintf(line, sizeof line, "  %-*s %8s %12s %7s", width, "name", "calls", "ms a step", "share");
+    out.push_back(line);
+    for (size_t i = 0; i < sorted.size() && i < max_rows; ++i) {
+      const auto& [name, row] = sorted[i];
+      std::snprintf(line, sizeof line, "  %-*.*s %8lld %12.3f %6.1f%%", width, width, name.c_str(),
+                    (long long)(row.calls / std::max<int64_t>(1, steps)), row.self_us / 1e3 / per,
                     100.0 * row.self_us / std::max(1e-9, total));
-      out += line;
+      out.push_back(line);
     }
   }
   return out;
@@ -183,27 +196,18 @@ void StepProfiler::stopAndWrite() {
     return;
   }
   if (rank_ != 0) return;
-  double step_ms = 0;
-  size_t longest = 4;
-  for (const auto& e : s) longest = std::max(longest, e.name.size());
-  const std::string full = summarize(s, done_, &step_ms, int(std::min<size_t>(longest, 900)));  // the file: whole names
-  const std::string table = summarize(std::move(s), done_, &step_ms, 60);                      // the log: 60 characters
+  const SelfTimes times = selfTimes(std::move(s));
+  const double step_ms = times.profiled_us / 1e3 / double(std::max<int64_t>(1, done_));
   char head[320];
   std::snprintf(head, sizeof head, "profile: %lld step%s from step %lld, %.2f ms a step; trace `%s` (open in "
                 "https://ui.perfetto.dev or chrome://tracing)",
                 (long long)done_, done_ == 1 ? "" : "s", (long long)first_ + 1, step_ms, path.c_str());
   std::ofstream out(folder + "/summary.txt");
-  out << head << "\n\n" << full;
+  out << head << "\n\n";
+  for (const auto& line : tables(times, done_, int(std::min<size_t>(times.longest_name, 900)), SIZE_MAX))
+    out << line << "\n";  // the file: every operator, whole names
   log_(head);
-  // The log gets each table's head: its title, column names and first 8 rows.
-  int rows = 0;
-  for (size_t at = 0; at < table.size();) {
-    const size_t end = table.find('\n', at);
-    const std::string line = table.substr(at, end - at);
-    rows = line.rfind("  ", 0) == 0 ? rows + 1 : 0;
-    if (rows <= 9) log_(line);
-    at = end == std::string::npos ? table.size() : end + 1;
-  }
+  for (const auto& line : tables(times, done_, 60, 8)) log_(line);  // the log: the head of each
   if (!out) log_("warning: profile: cannot write `" + folder + "/summary.txt`");
 }
 

@@ -341,7 +341,7 @@ RunResult Run::execute() {
   log(timeline_.describe() + model_line);
   if (model_->paddedVocab() != model_->config().vocab_size) {
     log("output layer: the product runs over " + std::to_string(model_->paddedVocab()) + " rows, the vocabulary of " +
-        std::to_string(model_->config().vocab_size) + " padded to a multiple of " + std::to_string(vocabPaddingFor(opt_.pad_vocab, device_)) +
+        std::to_string(model_->config().vocab_size) + " padded to a multiple of " + std::to_string(model_->vocabPadding()) +
         " (zero rows for the GEMM only; --pad-vocab off turns it off)");
   }
   if (comm_->distributed()) {
