@@ -32,6 +32,10 @@ void installStopHandlers() {
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = SA_RESTART;  // reads and writes in progress carry on; the loop polls the flag
   for (int sig : {SIGINT, SIGTERM, SIGHUP}) ::sigaction(sig, &sa, nullptr);
+  // A write to a socket whose peer is gone (a data-parallel rank that died, mid-collective)
+  // must fail with EPIPE, which c10d turns into an error naming the rank, not kill this
+  // process silently with SIGPIPE; so must a write to a log pipe whose reader has gone.
+  ::signal(SIGPIPE, SIG_IGN);
 }
 
 int stopSignal() { return int(g_signal); }

@@ -6,7 +6,8 @@
 // (130 for Ctrl-C, 143 for SIGTERM) after saying how to resume. A second signal means "now":
 // the process exits at once with the same code, leaving every checkpoint already sealed
 // intact (a save in progress is a .tmp folder that the next save or resume removes).
-// Nothing else is done inside the handler (async-signal-safe: a flag and write(2)).
+// Nothing else is done inside the handler (async-signal-safe: a flag and write(2)). It also
+// ignores SIGPIPE: a write to a dead peer's socket or a closed log pipe is an error, not death.
 #pragma once
 
 namespace recipec::train {

@@ -412,7 +412,7 @@ TEST_F(DistributedTest, AKilledWorkerIsNamedByItsPeer) {
     const std::string& err0 = ranks[0].err;
     ASSERT_TRUE(WIFSIGNALED(st1)) << name;
     EXPECT_EQ(WTERMSIG(st1), SIGKILL) << name;
-    ASSERT_TRUE(WIFEXITED(st0)) << name << ": " << err0;
+    ASSERT_TRUE(WIFEXITED(st0)) << name << ": signal " << (WIFSIGNALED(st0) ? WTERMSIG(st0) : 0) << ": " << err0;
     EXPECT_EQ(WEXITSTATUS(st0), 1) << name << ": " << err0;
     EXPECT_NE(err0.find("rank 1 is gone"), std::string::npos) << name << ": " << err0;
     EXPECT_EQ(err0.find("internal error"), std::string::npos) << name << ": " << err0;
