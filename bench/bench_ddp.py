@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """bench_ddp — data-parallel throughput on CPU: 2 workers x 1 thread against 1 worker x 1 thread,
 with the gradient all-reduce during the backward (--overlap on) and after it (--overlap off, the
 CPU default).
@@ -27,7 +27,7 @@ children: independent of other load on the machine).
 6.4M parameters, 26 MB of gradients a step), and `--bucket-mb` the bucket.
 
 Run (from the repository root, after building recipec-runtime):
-    /usr/bin/python3 bench/bench_ddp.py --runtime build/bin/recipec-runtime
+    .venv/bin/python bench/bench_ddp.py --runtime build/bin/recipec-runtime
 """
 import argparse, json, os, resource, shutil, socket, statistics, subprocess, tempfile
 

@@ -1,23 +1,25 @@
-#!/usr/bin/python3
-"""bench_train_vs_pytorch — recipec-runtime against a plain PyTorch-eager loop, same model.
+#!/usr/bin/env python3
+"""bench_train_vs_pytorch — recipec-runtime against torch 2.x, eager and torch.compile, same model.
 
 Contract: trains the same GPT-2 (default 4 layers, d 128, 4 heads, seq 128, batch 16, GPT-2
 vocabulary 50257, tied head, fp32) for the same number of steps with the same AdamW (betas
-0.9/0.95, eps 1e-8, weight decay 0.1 on 2-D weights), global-norm clip 1.0 and cosine
-schedule, on the same tokens (the runtime's own cached shard of data/corpus/english), with
-the same threads (LibTorch's defaults in both: the same intra-op count, OpenBLAS's pool).
-Prints the tokens/s of both over the steps after warm-up and their ratio. The two alternate
-`--repeats` times; the ratio of the bests and of the medians are printed, so load from other
-processes on a shared machine penalises neither side more than the other.
-
-The PyTorch side is nanoGPT's loop (model(x) -> F.cross_entropy -> backward -> clip ->
-step -> zero_grad(set_to_none)). For attention it times both eager forms available in the
-installed torch (the fused private `_scaled_dot_product_attention` of 1.13, or the public
-one of 2.x, and the masked-softmax form) and keeps the faster, so the reference is the best
-plain-eager loop, not a strawman.
+0.9/0.95, eps 1e-8, weight decay 0.1 on 2-D weights; torch's fused kernel on every side),
+global-norm clip 1.0 and cosine schedule, on the same tokens (the runtime's own cached shard of
+data/corpus/english), with the same threads (LibTorch's defaults on all sides: the same
+intra-op count). Three sides, alternating `--repeats` times in one run:
+  - recipec-runtime (the plan below);
+  - torch 2.x eager, nanoGPT's loop (model(x) -> F.cross_entropy -> backward -> clip -> step
+    -> zero_grad(set_to_none)), with the faster of SDPA and the masked-softmax attention
+    (probed first), so the reference is the best plain-eager loop, not a strawman;
+  - torch.compile (inductor, CPU, default mode) of the same model and loss as one graph,
+    compiled afresh in every run (as every start of a job pays it); its first step's seconds
+    are printed as the compile warm-up.
+Prints each side's tokens/s over the steps after warm-up (best, median, every run) and the
+ratios `recipec / torch.compile` and `recipec / pytorch eager`, of the bests and of the
+medians, so load from other processes penalises no side more than another.
 
 Run (from the repository root, after building recipec-runtime):
-    /usr/bin/python3 bench/bench_train_vs_pytorch.py --runtime build/bin/recipec-runtime
+    .venv/bin/python bench/bench_train_vs_pytorch.py --runtime build/bin/recipec-runtime
 """
 import argparse, glob, json, math, os, shutil, subprocess, sys, tempfile, time
 
@@ -53,7 +55,7 @@ def run_runtime(a, work, rep):
         json.dump(make_plan(a, ROOT), f)
     run_dir = os.path.join(work, f"run{rep}")
     env = dict(os.environ, RECIPEC_CACHE_DIR=os.path.join(work, "cache"))
-    cmd = [a.runtime, "run", plan_path, "--run-dir", run_dir, "--log-every", "1", "--quiet"]
+    cmd = [a.runtime, "run", plan_path, "--run-dir", run_dir, "--log-every", "1", "--quiet"] + a.runtime_args.split()
     subprocess.run(cmd, check=True, env=env)
     steps = [json.loads(l) for l in open(os.path.join(run_dir, "metrics.jsonl"))]
     steps = [s for s in steps if s.get("type") == "train"]
@@ -84,8 +86,6 @@ class Block(nn.Module):
         q, k, v = (t.view(B, T, s.h, C // s.h).transpose(1, 2) for t in (q, k, v))
         if s.fused == "public":
             y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
-        elif s.fused == "private":
-            y = torch._C._nn._scaled_dot_product_attention(q, k, v, None, 0.0, False, True)[0]
         else:
             att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(k.size(-1)))
             mask = torch.ones(T, T, dtype=torch.bool).tril()
@@ -114,13 +114,28 @@ class GPT(nn.Module):
         return s.lm_head(s.ln_f(x))
 
 
-def run_pytorch(a, tokens, fused, steps):
-    torch.manual_seed(1)
-    model = GPT(a, fused)
+def make_adamw(model):
     decay = [p for p in model.parameters() if p.dim() >= 2]
     other = [p for p in model.parameters() if p.dim() < 2]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": other, "weight_decay": 0.0}],
-                            lr=6e-4, betas=(0.9, 0.95), eps=1e-8)
+    # fused=True: torch 2.x's one-pass kernel, the fastest AdamW torch has on the CPU (what
+    # recipec-runtime uses too, --fused-adamw auto).
+    return torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": other, "weight_decay": 0.0}],
+                             lr=6e-4, betas=(0.9, 0.95), eps=1e-8, fused=True)
+
+
+def run_pytorch(a, tokens, fused, steps, compiled=False):
+    """One training run; returns (tokens/s over the steps after warm-up, seconds of the first step)."""
+    torch.manual_seed(1)
+    model = GPT(a, fused)
+    opt = make_adamw(model)
+
+    def loss_of(x, y):
+        logits = model(x)
+        return F.cross_entropy(logits.view(-1, logits.size(-1)), y.reshape(-1))
+
+    if compiled:
+        torch._dynamo.reset()  # compile from scratch every run: each start of a job pays it
+        loss_of = torch.compile(loss_of)  # inductor, default mode, model and loss in one graph
     rng = np.random.default_rng(1)
     times = []
     for it in range(steps):
@@ -130,8 +145,7 @@ def run_pytorch(a, tokens, fused, steps):
         starts = rng.integers(0, len(tokens) - a.seq - 1, a.batch)
         xy = torch.from_numpy(np.stack([tokens[s: s + a.seq + 1] for s in starts]))
         t0 = time.perf_counter()
-        logits = model(xy[:, :-1])
-        loss = F.cross_entropy(logits.view(-1, logits.size(-1)), xy[:, 1:].reshape(-1))
+        loss = loss_of(xy[:, :-1], xy[:, 1:])
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
@@ -139,7 +153,7 @@ def run_pytorch(a, tokens, fused, steps):
         loss.item()
         times.append(time.perf_counter() - t0)
     timed = times[a.warmup:]
-    return len(timed) * a.batch * a.seq / sum(timed)
+    return len(timed) * a.batch * a.seq / sum(timed), times[0]
 
 
 def main():
@@ -152,35 +166,46 @@ def main():
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--warmup", type=int, default=3, help="steps left out of the timing")
-    ap.add_argument("--repeats", type=int, default=2, help="alternating runs of each side; the best counts")
+    ap.add_argument("--repeats", type=int, default=3, help="alternating runs of each side")
+    ap.add_argument("--runtime-args", default="", help="extra recipec-runtime run options, e.g. '--fused-adamw off'")
     a = ap.parse_args()
     work = tempfile.mkdtemp(prefix="recipec-bench-")
     try:
         rt_tps, rt_losses, shard, info = run_runtime(a, work, 0)
-        rt_all = [rt_tps]
         tokens = read_shard(shard)
-        variants = ["public" if hasattr(F, "scaled_dot_product_attention") else "private", "masked"]
-        if variants[0] == "private" and not hasattr(torch._C._nn, "_scaled_dot_product_attention"):
-            variants = ["masked"]
-        # Pick the faster attention form on a short run, then time the full runs with it.
-        probe = {v: run_pytorch(a, tokens, v, a.warmup + 3) for v in variants}
+        variants = ["public", "masked"]
+        # Pick the faster eager attention form on a short run, then time the full runs with it.
+        probe = {v: run_pytorch(a, tokens, v, a.warmup + 3)[0] for v in variants}
         best = max(probe, key=probe.get)
-        py_all = [run_pytorch(a, tokens, best, a.steps)]
-        for rep in range(1, a.repeats):
-            rt_all.append(run_runtime(a, work, rep)[0])
-            py_all.append(run_pytorch(a, tokens, best, a.steps))
-        rt_tps, py_tps = max(rt_all), max(py_all)
+        rt_all, eager_all, comp_all, comp_first, eager_first = [rt_tps], [], [], [], []
+        for rep in range(a.repeats):
+            if rep:
+                rt_all.append(run_runtime(a, work, rep)[0])
+            tps, first = run_pytorch(a, tokens, best, a.steps)
+            eager_all.append(tps)
+            eager_first.append(first)
+            tps, first = run_pytorch(a, tokens, "public", a.steps, compiled=True)
+            comp_all.append(tps)
+            comp_first.append(first)
         med = lambda xs: sorted(xs)[len(xs) // 2]
+        runs = lambda xs: ", ".join(f"{x:.0f}" for x in xs)
         print(f"model: GPT-2 {a.layers} layers, d {a.d_model}, {a.heads} heads, seq {a.seq}, batch {a.batch}, "
-              f"vocab 50257, fp32; {a.steps} steps, first {a.warmup} not timed")
+              f"vocab 50257, fp32; {a.steps} steps, first {a.warmup} not timed; {a.repeats} alternating runs each")
         print(f"threads: torch intra-op {torch.get_num_threads()} (python) / {info['threads']} (runtime); "
-              f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'default')}; torch {torch.__version__}")
-        print(f"pytorch eager ({best} attention; probe {', '.join(f'{k} {v:.0f}' for k, v in probe.items())} tok/s): "
-              f"{py_tps:,.0f} tokens/s (runs: {', '.join(f'{x:.0f}' for x in py_all)})")
-        print(f"recipec-runtime: {rt_tps:,.0f} tokens/s (runs: {', '.join(f'{x:.0f}' for x in rt_all)}; "
-              f"loss {rt_losses[0]:.3f} -> {rt_losses[-1]:.3f}; MFU uses {info['peak_flops_source']})")
-        print(f"ratio recipec / pytorch: {rt_tps / py_tps:.2f}x (best of each); "
-              f"{med(rt_all) / med(py_all):.2f}x (medians)")
+              f"torch {torch.__version__} (python) / LibTorch {info.get('torch_version', '?')} (runtime)")
+        print(f"{'side':<34}{'best tok/s':>12}{'median':>10}   runs")
+        print(f"{'recipec-runtime':<34}{max(rt_all):>12,.0f}{med(rt_all):>10,.0f}   {runs(rt_all)}")
+        print(f"{'torch.compile (inductor, CPU)':<34}{max(comp_all):>12,.0f}{med(comp_all):>10,.0f}   {runs(comp_all)}")
+        print(f"{'pytorch eager (' + best + ' attention)':<34}{max(eager_all):>12,.0f}{med(eager_all):>10,.0f}   "
+              f"{runs(eager_all)}  (probe: {', '.join(f'{k} {v:.0f}' for k, v in probe.items())})")
+        print(f"recipec loss {rt_losses[0]:.3f} -> {rt_losses[-1]:.3f}; MFU uses {info['peak_flops_source']}")
+        print(f"torch.compile warm-up: first step {med(comp_first):.1f} s (median of {a.repeats}; runs "
+              f"{', '.join(f'{x:.1f}' for x in comp_first)}) against {med(eager_first):.2f} s eager; "
+              f"recipec-runtime compiles nothing at start")
+        print(f"ratio recipec / torch.compile: {max(rt_all) / max(comp_all):.2f}x (best of each); "
+              f"{med(rt_all) / med(comp_all):.2f}x (medians)")
+        print(f"ratio recipec / pytorch eager: {max(rt_all) / max(eager_all):.2f}x (best of each); "
+              f"{med(rt_all) / med(eager_all):.2f}x (medians)")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

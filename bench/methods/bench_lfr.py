@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """bench_lfr — LFR with each `record` form against random sampling, at the same number of steps.
 
 Contract: for one LFR recipe (default recipes/lfr-gpt2.recipe, which extends stdlib/lfr.recipe)
@@ -50,8 +50,8 @@ interpolation; training is unchanged: an evaluation reads no training state). Fo
 run make N divide the stop step: a run stopped by --until-step evaluates only at intervals.
 
 Run (from the repository root, with the built binaries; one intra-op thread per run):
-    /usr/bin/python3 bench/methods/bench_lfr.py --recipec build/bin/recipec --eval-every 50
-    /usr/bin/python3 bench/methods/bench_lfr.py --seeds 1 --until-step 60 --eval-every 20   # smoke, ~1 min
+    .venv/bin/python bench/methods/bench_lfr.py --recipec build/bin/recipec --eval-every 50
+    .venv/bin/python bench/methods/bench_lfr.py --seeds 1 --until-step 60 --eval-every 20   # smoke, ~1 min
 Each full-length run of lfr-gpt2 takes 3 to 5 minutes on one thread: 2 seeds x 4 variants ~40 min.
 """
 import argparse, json, os, re, shutil, statistics, subprocess, tempfile, time

@@ -69,8 +69,7 @@ torch::Tensor GPT2Impl::block(Block& b, LayerSlice* s, const torch::Tensor& x) {
   at::Tensor qkv = at::addmm(b_qkv, h, w_qkv)                 // (B*T, 3*nh*D)
                        .view({B, T, 3, nh, D})
                        .permute({2, 0, 3, 1, 4});             // (3, B, nh, T, D) view
-  at::Tensor y = detail::causalAttention(qkv[0], qkv[1], qkv[2], cfg_.dropout, is_training(),
-                                         mask_)               // (B, nh, T, D)
+  at::Tensor y = detail::causalAttention(qkv[0], qkv[1], qkv[2], cfg_.dropout, is_training())  // (B, nh, T, D)
                      .transpose(1, 2)
                      .reshape({B * T, nh * D});               // (B*T, nh*D)
   at::Tensor w_proj = all_heads ? b.attn_proj_w

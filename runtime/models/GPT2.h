@@ -62,7 +62,6 @@ class GPT2Impl : public LanguageModelImpl {
   torch::Tensor lm_head_;     // (V, C), undefined when tied
   std::vector<std::shared_ptr<Block>> blocks_;
   std::vector<LayerSlice> slices_;  // empty = full model
-  detail::CausalMaskCache mask_;
 };
 
 }  // namespace recipec::models

@@ -14,39 +14,13 @@
 
 namespace recipec::models::detail {
 
-const at::Tensor& CausalMaskCache::get(int64_t T, const at::TensorOptions& opts) {
-  if (!mask_.defined() || mask_.size(0) != T || mask_.device() != opts.device() ||
-      mask_.scalar_type() != opts.dtype().toScalarType()) {
-    mask_ = at::full({T, T}, -std::numeric_limits<float>::infinity(), opts).triu_(1);
-  }
-  return mask_;
-}
-
 at::Tensor causalAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                           double dropout_p, bool training, CausalMaskCache& mask) {
+                           double dropout_p, bool training) {
   const double p = training ? dropout_p : 0.0;
-#if TORCH_VERSION_MAJOR >= 2
-  (void)mask;
-  // Torch 2.x: flash / memory-efficient kernels on GPU, a fused flash kernel on CPU.
+  // Torch 2.x's fused attention: flash / memory-efficient kernels on CUDA, a flash kernel on
+  // the CPU. On the CPU it measured faster than the composite of baddbmm + softmax + bmm that
+  // LibTorch 1.13 needed (docs/runtime.md, "Performance": bench/bench_attention.py).
   return at::scaled_dot_product_attention(q, k, v, {}, p, /*is_causal=*/true);
-#else
-  // LibTorch 1.13 has no fused attention kernel: at::_scaled_dot_product_attention is a
-  // composite of matmul + masked_fill + softmax + matmul. Folding the scale and the causal
-  // mask into one baddbmm was within 1% or faster, forward+backward, 1 thread, CPU time:
-  //   B8 H6 T256 D64: 55.0 ms vs 54.5 ms (_sdpa) vs 57.8 ms (matmul + masked_fill)
-  //   B8 H4 T64 D16:  0.91 ms vs 0.94 ms vs 1.18 ms
-  //   B4 H12 T512 D64: 247 ms vs 260 ms vs 348 ms
-  // so this path is used.
-  const int64_t B = q.size(0), H = q.size(1), T = q.size(2), D = q.size(3);
-  at::Tensor q3 = q.reshape({B * H, T, D});  // (B*H, T, D), a copy only if q is strided
-  at::Tensor k3 = k.reshape({B * H, T, D});
-  at::Tensor v3 = v.reshape({B * H, T, D});
-  at::Tensor att = at::baddbmm(mask.get(T, q.options()), q3, k3.transpose(1, 2), 1.0,
-                               1.0 / std::sqrt(static_cast<double>(D)));  // (B*H, T, T)
-  att = at::softmax(att, -1);
-  if (p > 0) att = at::dropout(att, p, true);
-  return at::bmm(att, v3).view({B, H, T, D});
-#endif
 }
 
 namespace {

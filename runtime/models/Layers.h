@@ -1,7 +1,7 @@
 // Layers.h — internals shared by GPT2.cpp and Llama.cpp (not part of the public API).
 //
-// Causal attention (the fastest path for the LibTorch in use), caches for the causal mask
-// and for subnet index tensors (built on the CPU once per setSubnet, moved to the weights'
+// Causal attention (torch's fused SDPA), a cache
+// for subnet index tensors (built on the CPU once per setSubnet, moved to the weights'
 // device once), and the bookkeeping of loadHfStateDict (every tensor used exactly once,
 // shapes checked, messages that name the tensor and both shapes).
 #pragma once
@@ -18,20 +18,10 @@
 
 namespace recipec::models::detail {
 
-// Additive causal mask (T, T): 0 on and below the diagonal, -inf above. Rebuilt only when
-// T, device or dtype change, so the per-forward cost is a comparison.
-class CausalMaskCache {
- public:
-  const at::Tensor& get(int64_t T, const at::TensorOptions& opts);
-
- private:
-  at::Tensor mask_;  // (T, T)
-};
-
 // q (B, H, T, D), k (B, H, T, D), v (B, H, T, D) -> (B, H, T, D), causal, scaled by
-// 1/sqrt(D). `mask` is only used by the LibTorch 1.x path.
+// 1/sqrt(D): torch's scaled_dot_product_attention (flash kernels on CPU and CUDA).
 at::Tensor causalAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                           double dropout_p, bool training, CausalMaskCache& mask);
+                           double dropout_p, bool training);
 
 // GELU, tanh approximation. CPU float32 contiguous input: the fused kernel of Kernels.h
 // (8x faster forward, 6x backward than LibTorch 1.13's at::gelu "tanh", single thread);

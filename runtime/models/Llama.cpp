@@ -94,7 +94,7 @@ torch::Tensor LlamaImpl::block(Block& b, LayerSlice* s, const torch::Tensor& x) 
     k = k.index_select(1, rep->on(dev));  // (B, nh, T, D)
     v = v.index_select(1, rep->on(dev));
   }
-  at::Tensor y = detail::causalAttention(q, k, v, cfg_.dropout, is_training(), mask_)
+  at::Tensor y = detail::causalAttention(q, k, v, cfg_.dropout, is_training())
                      .transpose(1, 2)
                      .reshape({B, T, nh * D});  // (B, T, nh D)
   // EST: scale the sliced weight (C x nh D) by H / nh rather than the activations.

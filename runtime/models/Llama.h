@@ -70,7 +70,6 @@ class LlamaImpl : public LanguageModelImpl {
   detail::DeviceIndex kv_of_q_full_;  // (H) h / (H / KV); undefined when KV == H
   torch::Tensor rope_cos_, rope_sin_;  // (max_seq_len, D) float32 on the last device used
   torch::Tensor cos_, sin_;            // (T, D) rows of those for the current forward
-  detail::CausalMaskCache mask_;
 };
 
 }  // namespace recipec::models

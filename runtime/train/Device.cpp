@@ -12,15 +12,15 @@
 
 #include "runtime/train/Errors.h"
 
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
-#define RECIPEC_AUTOCAST_DEVICE_API 1
-#endif
-
 namespace recipec::train {
 
 at::Device pickDevice(const std::string& name) {
   if (name == "cpu") return at::Device(at::kCPU);
   if (name == "cuda") {
+#ifndef RECIPEC_WITH_CUDA
+    throw UserError("--device cuda: this recipec-runtime is a CPU build (see `recipec-runtime --version`); "
+                    "build the CUDA one with scripts/build_runtime.sh --cuda, or use --device cpu");
+#endif
     if (!torch::cuda::is_available())
       throw UserError("--device cuda: no CUDA device is available to this LibTorch "
                       "(torch::cuda::is_available() is false); use --device cpu");
@@ -42,24 +42,10 @@ int64_t vocabPaddingFor(const std::string& option, const at::Device& device) {
 AutocastGuard::AutocastGuard(const at::Device& device, bool enabled, at::ScalarType dtype)
     : enabled_(enabled), type_(device.type()) {
   if (!enabled_) return;
-#ifdef RECIPEC_AUTOCAST_DEVICE_API
   prev_enabled_ = at::autocast::is_autocast_enabled(type_);
   prev_dtype_ = at::autocast::get_autocast_dtype(type_);
   at::autocast::set_autocast_enabled(type_, true);
   at::autocast::set_autocast_dtype(type_, dtype);
-#else
-  if (type_ == at::kCPU) {
-    prev_enabled_ = at::autocast::is_cpu_enabled();
-    prev_dtype_ = at::autocast::get_autocast_cpu_dtype();
-    at::autocast::set_cpu_enabled(true);
-    at::autocast::set_autocast_cpu_dtype(dtype);
-  } else {
-    prev_enabled_ = at::autocast::is_enabled();
-    prev_dtype_ = at::autocast::get_autocast_gpu_dtype();
-    at::autocast::set_enabled(true);
-    at::autocast::set_autocast_gpu_dtype(dtype);
-  }
-#endif
   at::autocast::increment_nesting();
 }
 
@@ -67,18 +53,8 @@ AutocastGuard::~AutocastGuard() {
   if (!enabled_) return;
   // The cast cache holds bf16 copies of the weights for this forward only.
   if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
-#ifdef RECIPEC_AUTOCAST_DEVICE_API
   at::autocast::set_autocast_enabled(type_, prev_enabled_);
   at::autocast::set_autocast_dtype(type_, prev_dtype_);
-#else
-  if (type_ == at::kCPU) {
-    at::autocast::set_cpu_enabled(prev_enabled_);
-    at::autocast::set_autocast_cpu_dtype(prev_dtype_);
-  } else {
-    at::autocast::set_enabled(prev_enabled_);
-    at::autocast::set_autocast_gpu_dtype(prev_dtype_);
-  }
-#endif
 }
 
 at::Tensor cpuRngState() {

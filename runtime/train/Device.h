@@ -2,8 +2,8 @@
 //
 // Contract: `pickDevice("cpu"|"cuda")` returns the device or throws UserError when CUDA is
 // asked for and torch::cuda::is_available() is false. AutocastGuard turns autocast on for
-// the forward pass in `dtype` (bf16) on the device while it lives (LibTorch 1.13's
-// per-device calls, or the 2.4+ DeviceType API — guarded on TORCH_VERSION). RNG states are
+// the forward pass in `dtype` (bf16) on the device while it lives (torch 2.4+'s DeviceType
+// API). In a CPU build (RECIPEC_CUDA off) `pickDevice("cuda")` says so. RNG states are
 // the default CPU generator's and, when CUDA is present, device 0's. `measurePeakFlops`
 // times a square matmul in the compute dtype (1024 on CPU, 8192 on CUDA, best of 5): the
 // MFU denominator is what this machine's BLAS actually reaches, stated in the log, unless

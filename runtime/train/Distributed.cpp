@@ -3,6 +3,8 @@
 // DistributedC10d.cpp, compiled only where LibTorch ships c10d (RECIPEC_HAVE_C10D).
 #include "runtime/train/Distributed.h"
 
+#include <ATen/core/grad_mode.h>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>

@@ -34,7 +34,8 @@ struct GradientSync::State {
   std::vector<Bucket> buckets;
   std::vector<size_t> bucket_of;   // per parameter
   std::vector<int64_t> offset_of;  // per parameter: where its gradient sits in its bucket
-  std::vector<std::shared_ptr<torch::autograd::Node>> accumulators;  // kept alive: the hooks live on them
+  // kept alive: the hooks live on them (a shared_ptr before torch 2.15, an intrusive_ptr since)
+  std::vector<decltype(torch::autograd::impl::grad_accumulator(std::declval<at::Tensor>()))> accumulators;
   std::vector<uintptr_t> hook_keys;
 
   std::mutex mu;  // the hooks run on the autograd engine's thread for the device

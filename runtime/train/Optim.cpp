@@ -1,6 +1,12 @@
 // Optim.cpp — see Optim.h.
 #include "runtime/train/Optim.h"
 
+#include <map>
+#include <stdexcept>
+
+#include <ATen/core/grad_mode.h>
+#include <ATen/ops/_fused_adamw.h>
+
 namespace recipec::train {
 
 std::unique_ptr<torch::optim::AdamW> makeAdamW(const std::vector<at::Tensor>& params,
@@ -31,6 +37,53 @@ void setHyper(torch::optim::AdamW& opt, double lr, double weight_decay) {
   }
 }
 
+void adamwStep(torch::optim::AdamW& opt, bool fused) {
+  if (!fused) {
+    opt.step();
+    return;
+  }
+  at::NoGradGuard no_grad;
+  auto& state = opt.state();
+  for (auto& group : opt.param_groups()) {
+    const auto& o = static_cast<const torch::optim::AdamWOptions&>(group.options());
+    std::vector<at::Tensor> params, grads, exp_avgs, exp_avg_sqs, steps;
+    // One 0-dim step tensor per distinct (step count, device): parameters that skipped steps
+    // (an EST subnet's layers without gradients) have their own count.
+    std::map<std::pair<int64_t, std::string>, at::Tensor> step_tensors;
+    for (auto& p : group.params()) {
+      if (!p.grad().defined()) continue;
+      const auto key = optimStateKey(state, p);
+      auto it = state.find(key);
+      if (it == state.end()) {  // as AdamW::step starts a parameter's state
+        auto st = std::make_unique<torch::optim::AdamWParamState>();
+        st->step(0);
+        st->exp_avg(at::zeros_like(p, at::MemoryFormat::Preserve));
+        st->exp_avg_sq(at::zeros_like(p, at::MemoryFormat::Preserve));
+        it = state.emplace(key, std::move(st)).first;
+      }
+      auto& st = static_cast<torch::optim::AdamWParamState&>(*it->second);
+      st.step(st.step() + 1);
+      auto& t = step_tensors[{st.step(), p.device().str()}];
+      if (!t.defined()) t = at::full({}, double(st.step()), p.options().dtype(at::kFloat));
+      params.push_back(p);
+      grads.push_back(p.grad());
+      exp_avgs.push_back(st.exp_avg());
+      exp_avg_sqs.push_back(st.exp_avg_sq());
+      steps.push_back(t);
+    }
+    if (params.empty()) continue;
+    if (o.amsgrad()) throw std::logic_error("adamwStep: amsgrad is not supported fused");
+    const auto [beta1, beta2] = o.betas();
+    at::_fused_adamw_(params, grads, exp_avgs, exp_avg_sqs, /*max_exp_avg_sqs=*/{}, steps, o.lr(), beta1, beta2,
+                      o.weight_decay(), o.eps(), /*amsgrad=*/false, /*maximize=*/false);
+  }
+}
+
+bool fusedAdamWFor(const std::string& option, const at::Device& device) {
+  (void)device;  // faster on both devices (docs/runtime.md)
+  return option != "off";
+}
+
 at::Tensor clipGradNorm(const std::vector<at::Tensor>& params, double max_norm) {
   std::vector<at::Tensor> norms;
   norms.reserve(params.size());
@@ -50,7 +103,7 @@ void placeStateWithParams(torch::optim::AdamW& opt) {
   auto& state = opt.state();
   for (auto& group : opt.param_groups()) {
     for (auto& p : group.params()) {
-      auto it = state.find(c10::guts::to_string(p.unsafeGetTensorImpl()));
+      auto it = state.find(optimStateKey(state, p));
       if (it == state.end()) continue;
       auto& st = static_cast<torch::optim::AdamWParamState&>(*it->second);
       const auto where = p.options();  // device and dtype of the parameter

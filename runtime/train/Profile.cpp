@@ -31,9 +31,15 @@ struct Span {
 
 std::vector<Span> spans(const prof::ProfilerResult& r) {
   std::vector<Span> out;
-  for (const auto& e : r.events())
-    out.push_back({e.name(), e.deviceType() != c10::DeviceType::CPU, e.startThreadId(), uint64_t(e.startUs()),
-                   uint64_t(e.durationUs())});
+  // Microseconds: newer LibTorch reports events in ns (startNs), older in us (startUs).
+  auto us = [](const auto& e) -> std::pair<uint64_t, uint64_t> {
+    if constexpr (requires { e.startNs(); }) return {uint64_t(e.startNs()) / 1000, uint64_t(e.durationNs()) / 1000};
+    else return {uint64_t(e.startUs()), uint64_t(e.durationUs())};
+  };
+  for (const auto& e : r.events()) {
+    const auto [start, dur] = us(e);
+    out.push_back({e.name(), e.deviceType() != c10::DeviceType::CPU, e.startThreadId(), start, dur});
+  }
   return out;
 }
 

@@ -9,20 +9,9 @@
 #include <torch/optim/adamw.h>
 
 #include "runtime/train/Distributed.h"
+#include "runtime/train/Optim.h"
 
 namespace recipec::train {
-namespace {
-
-// The optimizer's state key of a parameter: LibTorch 1.13 keys by the TensorImpl address
-// as a string, later versions by the address itself.
-template <class Map>
-typename Map::key_type keyOf(const Map&, const at::Tensor& p) {
-  if constexpr (std::is_same_v<typename Map::key_type, std::string>) return c10::guts::to_string(p.unsafeGetTensorImpl());
-  else return typename Map::key_type(p.unsafeGetTensorImpl());
-}
-
-}  // namespace
-
 OptimizerShards::OptimizerShards(Comm& comm, const std::vector<at::Tensor>& params) : comm_(comm) {
   owner_.assign(params.size(), 0);
   std::vector<size_t> order(params.size());
@@ -86,7 +75,7 @@ void OptimizerShards::gatherStateToLead(torch::optim::AdamW& optim, const std::v
     std::vector<at::Tensor> parts;
     if (comm_.rank() == r) {
       for (size_t k = 0; k < mine.size(); ++k) {
-        auto it = state.find(keyOf(state, params[mine[k]]));
+        auto it = state.find(optimStateKey(state, params[mine[k]]));
         if (it == state.end()) continue;
         auto& st = static_cast<torch::optim::AdamWParamState&>(*it->second);
         header[int64_t(k)][0] = 1.0;
@@ -113,7 +102,7 @@ void OptimizerShards::gatherStateToLead(torch::optim::AdamW& optim, const std::v
       at_ += p.numel();
       st->exp_avg_sq(flat.narrow(0, at_, p.numel()).view(p.sizes()).to(p.dtype()).clone());
       at_ += p.numel();
-      state[keyOf(state, p)] = std::move(st);
+      state[optimStateKey(state, p)] = std::move(st);
     }
   }
 }
@@ -121,7 +110,7 @@ void OptimizerShards::gatherStateToLead(torch::optim::AdamW& optim, const std::v
 void OptimizerShards::dropForeignState(torch::optim::AdamW& optim, const std::vector<at::Tensor>& params) const {
   auto& state = optim.state();
   for (size_t i = 0; i < params.size(); ++i)
-    if (owner_[i] != comm_.rank()) state.erase(keyOf(state, params[i]));
+    if (owner_[i] != comm_.rank()) state.erase(optimStateKey(state, params[i]));
 }
 
 }  // namespace recipec::train

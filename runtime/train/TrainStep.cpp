@@ -147,7 +147,7 @@ StepOutcome Run::trainStep(int64_t s, const TrainBatch& batch) {
     se.window.push(v);  // flagged values stay out of the baseline
   }
   if (shards_) shards_->keepOwnGradients(params_);  // ZeRO-1: update only the owned ones
-  optim_->step();
+  adamwStep(*optim_, fused_adamw_);
   if (shards_) shards_->shareUpdatedParameters(params_);
   zeroGrad(params_);
   const double tokens_step = double(B * T);

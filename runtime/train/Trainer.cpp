@@ -77,6 +77,10 @@ void Run::setup() {
   device_ = pickDevice(opt_.device);
   // One GPU per local rank (the process group already made it the current device).
   if (device_.is_cuda() && comm_->distributed()) device_ = at::Device(at::kCUDA, c10::DeviceIndex(comm_->localRank()));
+  // A stopped and resumed CPU run trains the same weights bit for bit (docs/runtime.md). Torch
+  // 2.x has CPU kernels whose rounding depends on thread timing unless asked for their
+  // deterministic form: without this, 1 run in ~20 ended with weights a few ulps apart.
+  if (device_.is_cpu()) at::globalContext().setDeterministicAlgorithms(true, /*warn_only=*/true);
   const auto& tr = plan_.train;
   if (tr.precision != "fp32" && tr.precision != "bf16")
     throw plan::PlanError("precision `" + tr.precision + "` is not supported (fp32 or bf16)");
@@ -133,6 +137,7 @@ void Run::setup() {
   params_ = model_->parameters();
   broadcastParameters(*comm_, params_);  // equal already (same seed); now by construction
   optim_ = makeAdamW(params_, tr.optimizer);
+  fused_adamw_ = fusedAdamWFor(opt_.fused_adamw, device_);
   if (opt_.shard_optimizer && comm_->distributed()) shards_ = std::make_unique<OptimizerShards>(*comm_, params_);
   grad_sync_ = std::make_unique<GradientSync>(*comm_, params_, int64_t(opt_.bucket_mib * double(1 << 20)),
                                               opt_.overlap == "on" || (opt_.overlap == "auto" && device_.is_cuda()));

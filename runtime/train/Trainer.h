@@ -48,6 +48,9 @@ struct RunOptions {
   std::string overlap = "auto";
   // The output layer's vocabulary padding (Device.h vocabPaddingFor): auto, off or a multiple.
   std::string pad_vocab = "auto";
+  // AdamW's update: torch's fused kernel (on), LibTorch's op-by-op AdamW::step (off), or
+  // whichever measured faster on the device (auto: fused on both; Optim.h).
+  std::string fused_adamw = "auto";
   // Profile this many steps (Profile.h): a trace under <run>/profile/. 0 = off.
   int64_t profile_steps = 0;
   // A c10d group even for a world of one (Distributed.h), to measure what the group costs.

@@ -116,6 +116,7 @@ class Run {
   models::LanguageModel model_;
   std::vector<at::Tensor> params_;
   std::unique_ptr<torch::optim::AdamW> optim_;
+  bool fused_adamw_ = false;  // adamwStep with torch's _fused_adamw_ (Optim.h)
   PolicyContext ctx_;
   std::vector<std::vector<ArmedRule>> rules_;  // per phase
   size_t phase_ = 0;

@@ -7,7 +7,8 @@
 //   (with RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT set, as torchrun or
 //   `recipec run --nproc N` set them, it is one rank of a data-parallel run)
 //   recipec-runtime eval JOB.json [--quiet]     (per-token NLL; runtime/eval/PerTokenNll.h)
-//   recipec-runtime version
+//   recipec-runtime version | --version   (its version, the LibTorch it was built against,
+//                                           and whether CUDA and NCCL were compiled in)
 // Exit codes: 0 ok, 1 user error (plan, data, checkpoint, run directory, NaN, divergence, a
 // full disk), 2 internal; 130 / 143 / 129 after SIGINT / SIGTERM / SIGHUP stopped the run
 // with a checkpoint (runtime/train/Signals.h).
@@ -43,7 +44,9 @@ int main(int argc, char** argv) {
   mallopt(M_TRIM_THRESHOLD, -1);
 
   CLI::App app{"recipec-runtime: executes a recipec plan with LibTorch"};
-  app.require_subcommand(1);
+  app.require_subcommand(0, 1);
+  bool version_flag = false;
+  app.add_flag("--version", version_flag, "print the version, the LibTorch built against, CUDA and NCCL");
   recipec::train::RunOptions opt;
   auto* run = app.add_subcommand("run", "train according to PLAN.json");
   run->add_option("plan", opt.plan_path, "the execution plan (recipec compile --emit=plan)")->required();
@@ -71,6 +74,9 @@ int main(int argc, char** argv) {
   run->add_option("--pad-vocab", opt.pad_vocab,
                   "the output layer's product over the vocabulary rounded up to this multiple (auto: 128 on CUDA, "
                   "none on CPU; off; or a number)")->capture_default_str();
+  run->add_option("--fused-adamw", opt.fused_adamw,
+                  "AdamW as one fused kernel (on), op by op (off), or where faster (auto: both devices)")
+      ->capture_default_str()->check(CLI::IsMember({"auto", "on", "off"}));
   run->add_option("--profile", opt.profile_steps,
                   "profile N steps (from the second): <run>/profile/trace.json and a table of where the time went")
       ->check(recipec::clinum::whole(1, 1000000, "a number of steps >= 1"));
@@ -91,10 +97,25 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 1;
   }
-  if (version->parsed()) {
-    std::printf("recipec-runtime %s (plan version %d, LibTorch %s)\n", recipec::train::sourceRevision().c_str(),
-                recipec::plan::kPlanVersion, TORCH_VERSION);
+  if (version->parsed() || version_flag) {
+#ifdef RECIPEC_WITH_CUDA
+    const char* cuda = "compiled in (RECIPEC_CUDA=ON)";
+#else
+    const char* cuda = "not compiled in (CPU build; RECIPEC_CUDA=ON builds it)";
+#endif
+#ifdef RECIPEC_WITH_NCCL
+    const char* nccl = "compiled in";
+#else
+    const char* nccl = "not compiled in";
+#endif
+    std::printf("recipec-runtime %s (revision %s, plan version %d)\nLibTorch %s (built against)\nCUDA: %s\nNCCL: %s\n",
+                RECIPEC_VERSION, recipec::train::sourceRevision().c_str(), recipec::plan::kPlanVersion,
+                TORCH_VERSION, cuda, nccl);
     return 0;
+  }
+  if (!run->parsed() && !eval->parsed()) {
+    std::fprintf(stderr, "error: a subcommand is required (run, eval or version); see --help\n");
+    return 1;
   }
   if (!opt.resume_dir.empty() && !opt.run_dir.empty() && opt.run_dir != opt.resume_dir) {
     std::fprintf(stderr, "error: give either --run-dir or --resume, not both\n");

@@ -257,7 +257,7 @@ TEST_F(AnalyzeTest, PerTokenNllMatchesLibTorchAndPyTorch) {
   EXPECT_LT(worst, 1e-5);
 
   if (std::system(RECIPEC_REFERENCE_PYTHON " -c 'import torch, numpy' >/dev/null 2>&1") != 0)
-    GTEST_SKIP() << RECIPEC_REFERENCE_PYTHON " has no torch";
+    FAIL() << RECIPEC_REFERENCE_PYTHON " has no torch (scripts/setup.sh makes .venv/)";
   const std::string cmd = std::string(RECIPEC_REFERENCE_PYTHON) + " " + RECIPEC_TEST_SOURCE_DIR + "/parity/ref_nll.py " +
                           runA_ + "/model.safetensors " + runA_ + "/plan.json " + tsv.string() + " 2 >" +
                           (root_ / "py.txt").string();

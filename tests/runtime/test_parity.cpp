@@ -4,7 +4,7 @@
 // parameter gradient compared; the max abs difference of each is printed. Two cases per
 // architecture: the full model and an EST subnet (a skipped layer, half the heads, a
 // quarter of the MLP units) which the reference applies by masking.
-// Skips (GTEST_SKIP) when RECIPEC_REFERENCE_PYTHON has no torch/numpy.
+// Fails when RECIPEC_REFERENCE_PYTHON (.venv/bin/python) has no torch/numpy: the reference is required.
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -92,7 +92,7 @@ void compare(const std::string& c, const Outcome& o, const SafetensorsFile& ref)
 
 void runParity(const plan::Model& cfg, const Subnet& sub) {
   if (!referencePythonReady())
-    GTEST_SKIP() << RECIPEC_REFERENCE_PYTHON << " cannot import torch and numpy";
+    FAIL() << RECIPEC_REFERENCE_PYTHON << " cannot import torch and numpy (scripts/setup.sh makes .venv/)";
   torch::manual_seed(1234);
   LanguageModel m = buildModel(cfg);
   {  // Norm gains/biases start at 1/0: perturb them so the test sees them used correctly.

@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """ref_models.py — plain-PyTorch reference for runtime/models (GPT-2 and Llama), used by
 tests/runtime/test_parity.cpp.
 

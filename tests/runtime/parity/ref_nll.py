@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """ref_nll.py — plain-PyTorch per-token NLL for tests/runtime/test_analyze.cpp.
 
 Contract:  ref_nll.py WEIGHTS PLAN TSV BLOCKS
