@@ -80,7 +80,12 @@ void Run::setup() {
   // A stopped and resumed CPU run trains the same weights bit for bit (docs/runtime.md). Torch
   // 2.x has CPU kernels whose rounding depends on thread timing unless asked for their
   // deterministic form: without this, 1 run in ~20 ended with weights a few ulps apart.
-  if (device_.is_cpu()) at::globalContext().setDeterministicAlgorithms(true, /*warn_only=*/true);
+  // Not the NaN fill of every uninitialised tensor that comes with it: a debugging aid, 22% of
+  // a quickstart step (its aten::fill_ in the profile).
+  if (device_.is_cpu()) {
+    at::globalContext().setDeterministicAlgorithms(true, /*warn_only=*/true);
+    at::globalContext().setDeterministicFillUninitializedMemory(false);
+  }
   const auto& tr = plan_.train;
   if (tr.precision != "fp32" && tr.precision != "bf16")
     throw plan::PlanError("precision `" + tr.precision + "` is not supported (fp32 or bf16)");
