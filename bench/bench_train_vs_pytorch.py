@@ -156,8 +156,8 @@ def run_pytorch(a, tokens, fused, steps, compiled=False):
     return len(timed) * a.batch * a.seq / sum(timed), times[0]
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def add_workload_args(ap, repeats):
+    """The runtime, the model and the timing: shared with bench_runtime_ab.py."""
     ap.add_argument("--runtime", default=os.path.join(ROOT, "build", "bin", "recipec-runtime"))
     ap.add_argument("--layers", type=int, default=4)
     ap.add_argument("--d-model", type=int, default=128)
@@ -166,7 +166,12 @@ def main():
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--warmup", type=int, default=3, help="steps left out of the timing")
-    ap.add_argument("--repeats", type=int, default=3, help="alternating runs of each side")
+    ap.add_argument("--repeats", type=int, default=repeats, help="alternating runs of each side")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    add_workload_args(ap, repeats=3)
     ap.add_argument("--runtime-args", default="", help="extra recipec-runtime run options, e.g. '--fused-adamw off'")
     a = ap.parse_args()
     work = tempfile.mkdtemp(prefix="recipec-bench-")
@@ -199,9 +204,9 @@ def main():
         print(f"{'pytorch eager (' + best + ' attention)':<34}{max(eager_all):>12,.0f}{med(eager_all):>10,.0f}   "
               f"{runs(eager_all)}  (probe: {', '.join(f'{k} {v:.0f}' for k, v in probe.items())})")
         print(f"recipec loss {rt_losses[0]:.3f} -> {rt_losses[-1]:.3f}; MFU uses {info['peak_flops_source']}")
-        print(f"torch.compile warm-up: first step {med(comp_first):.1f} s (median of {a.repeats}; runs "
-              f"{', '.join(f'{x:.1f}' for x in comp_first)}) against {med(eager_first):.2f} s eager; "
-              f"recipec-runtime compiles nothing at start")
+        print(f"torch.compile warm-up (its first step): {comp_first[0]:.1f} s in the first run (cold caches), "
+              f"{', '.join(f'{x:.1f}' for x in comp_first[1:])} s in the next (inductor's on-disk cache warm); "
+              f"eager's first step {med(eager_first):.2f} s; recipec-runtime compiles nothing at start")
         print(f"ratio recipec / torch.compile: {max(rt_all) / max(comp_all):.2f}x (best of each); "
               f"{med(rt_all) / med(comp_all):.2f}x (medians)")
         print(f"ratio recipec / pytorch eager: {max(rt_all) / max(eager_all):.2f}x (best of each); "

@@ -57,5 +57,6 @@ fi
 scripts/fetch_web.sh
 
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+build_start=$SECONDS
 cmake --build "$BUILD_DIR" -j"$(nproc)"
-echo "setup: built into $BUILD_DIR/bin"
+echo "setup: built into $BUILD_DIR/bin ($((SECONDS - build_start)) s)"
