@@ -5,7 +5,7 @@ Prints each side's tokens/s over the steps after warm-up (best, median, every ru
 ratio B / A. How docs/runtime.md's "which path where" figures were measured, e.g.
     .venv/bin/python bench/bench_runtime_ab.py --a '--fused-adamw off' --b '--fused-adamw on'
 """
-import argparse, os, shutil, statistics, sys, tempfile
+import argparse, os, shutil, sys, tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_train_vs_pytorch as tv  # noqa: E402
@@ -28,10 +28,9 @@ def main():
               f"(first {a.warmup} untimed), {a.repeats} alternating runs")
         for side, opts in (("A", a.a), ("B", a.b)):
             xs = res[side]
-            print(f"{side} [{opts or 'defaults'}]: best {max(xs):,.0f}, median {statistics.median(xs):,.0f} tokens/s "
+            print(f"{side} [{opts or 'defaults'}]: best {max(xs):,.0f}, median {tv.median(xs):,.0f} tokens/s "
                   f"(runs: {', '.join(f'{x:.0f}' for x in xs)})")
-        print(f"ratio B / A: {max(res['B']) / max(res['A']):.3f}x (best of each); "
-              f"{statistics.median(res['B']) / statistics.median(res['A']):.3f}x (medians)")
+        print(tv.ratio_line("B / A", res["B"], res["A"], digits=3))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -156,6 +156,16 @@ def run_pytorch(a, tokens, fused, steps, compiled=False):
     return len(timed) * a.batch * a.seq / sum(timed), times[0]
 
 
+def median(xs):
+    return sorted(xs)[len(xs) // 2]
+
+
+def ratio_line(label, xs, ys, digits=2):
+    """`ratio LABEL: X.XXx (best of each); Y.YYx (medians)` of two sides' tokens/s runs."""
+    return (f"ratio {label}: {max(xs) / max(ys):.{digits}f}x (best of each); "
+            f"{median(xs) / median(ys):.{digits}f}x (medians)")
+
+
 def add_workload_args(ap, repeats):
     """The runtime, the model and the timing: shared with bench_runtime_ab.py."""
     ap.add_argument("--runtime", default=os.path.join(ROOT, "build", "bin", "recipec-runtime"))
@@ -192,7 +202,7 @@ def main():
             tps, first = run_pytorch(a, tokens, "public", a.steps, compiled=True)
             comp_all.append(tps)
             comp_first.append(first)
-        med = lambda xs: sorted(xs)[len(xs) // 2]
+        med = median
         runs = lambda xs: ", ".join(f"{x:.0f}" for x in xs)
         print(f"model: GPT-2 {a.layers} layers, d {a.d_model}, {a.heads} heads, seq {a.seq}, batch {a.batch}, "
               f"vocab 50257, fp32; {a.steps} steps, first {a.warmup} not timed; {a.repeats} alternating runs each")
@@ -207,10 +217,8 @@ def main():
         print(f"torch.compile warm-up (its first step): {comp_first[0]:.1f} s in the first run (cold caches), "
               f"{', '.join(f'{x:.1f}' for x in comp_first[1:])} s in the next (inductor's on-disk cache warm); "
               f"eager's first step {med(eager_first):.2f} s; recipec-runtime compiles nothing at start")
-        print(f"ratio recipec / torch.compile: {max(rt_all) / max(comp_all):.2f}x (best of each); "
-              f"{med(rt_all) / med(comp_all):.2f}x (medians)")
-        print(f"ratio recipec / pytorch eager: {max(rt_all) / max(eager_all):.2f}x (best of each); "
-              f"{med(rt_all) / med(eager_all):.2f}x (medians)")
+        print(ratio_line("recipec / torch.compile", rt_all, comp_all))
+        print(ratio_line("recipec / pytorch eager", rt_all, eager_all))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

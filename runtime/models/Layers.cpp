@@ -1,14 +1,11 @@
 // Layers.cpp — see Layers.h.
 #include "runtime/models/Layers.h"
 
-#include <cmath>
-#include <limits>
 #include <sstream>
 #include <stdexcept>
 
 #include <ATen/Parallel.h>
 #include <torch/csrc/autograd/custom_function.h>
-#include <torch/version.h>
 
 #include "runtime/models/Kernels.h"
 

@@ -1,8 +1,7 @@
 // Layers.h — internals shared by GPT2.cpp and Llama.cpp (not part of the public API).
 //
-// Causal attention (torch's fused SDPA), a cache
-// for subnet index tensors (built on the CPU once per setSubnet, moved to the weights'
-// device once), and the bookkeeping of loadHfStateDict (every tensor used exactly once,
+// Causal attention (torch's fused SDPA), a cache for subnet index tensors (built on the CPU
+// once per setSubnet, moved to the weights' device once), and the bookkeeping of loadHfStateDict (every tensor used exactly once,
 // shapes checked, messages that name the tensor and both shapes).
 #pragma once
 

@@ -8,7 +8,6 @@
 #include <ATen/autocast_mode.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/cuda.h>
-#include <torch/version.h>
 
 #include "runtime/train/Errors.h"
 

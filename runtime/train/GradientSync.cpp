@@ -34,7 +34,7 @@ struct GradientSync::State {
   std::vector<Bucket> buckets;
   std::vector<size_t> bucket_of;   // per parameter
   std::vector<int64_t> offset_of;  // per parameter: where its gradient sits in its bucket
-  // kept alive: the hooks live on them (a shared_ptr before torch 2.15, an intrusive_ptr since)
+  // kept alive: the hooks live on them (whichever pointer this LibTorch hands out)
   std::vector<decltype(torch::autograd::impl::grad_accumulator(std::declval<at::Tensor>()))> accumulators;
   std::vector<uintptr_t> hook_keys;
 

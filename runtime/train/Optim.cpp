@@ -47,9 +47,9 @@ void adamwStep(torch::optim::AdamW& opt, bool fused) {
   for (auto& group : opt.param_groups()) {
     const auto& o = static_cast<const torch::optim::AdamWOptions&>(group.options());
     std::vector<at::Tensor> params, grads, exp_avgs, exp_avg_sqs, steps;
-    // One 0-dim step tensor per distinct (step count, device): parameters that skipped steps
-    // (an EST subnet's layers without gradients) have their own count.
-    std::map<std::pair<int64_t, std::string>, at::Tensor> step_tensors;
+    // One 0-dim step tensor per distinct step count (the parameters share the model's device):
+    // parameters that skipped steps (an EST subnet's layers without gradients) have their own.
+    std::map<int64_t, at::Tensor> step_tensors;
     for (auto& p : group.params()) {
       if (!p.grad().defined()) continue;
       const auto key = optimStateKey(state, p);
@@ -63,7 +63,7 @@ void adamwStep(torch::optim::AdamW& opt, bool fused) {
       }
       auto& st = static_cast<torch::optim::AdamWParamState&>(*it->second);
       st.step(st.step() + 1);
-      auto& t = step_tensors[{st.step(), p.device().str()}];
+      auto& t = step_tensors[st.step()];
       if (!t.defined()) t = at::full({}, double(st.step()), p.options().dtype(at::kFloat));
       params.push_back(p);
       grads.push_back(p.grad());
@@ -79,10 +79,7 @@ void adamwStep(torch::optim::AdamW& opt, bool fused) {
   }
 }
 
-bool fusedAdamWFor(const std::string& option, const at::Device& device) {
-  (void)device;  // faster on both devices (docs/runtime.md)
-  return option != "off";
-}
+bool fusedAdamWFor(const std::string& option) { return option != "off"; }
 
 at::Tensor clipGradNorm(const std::vector<at::Tensor>& params, double max_norm) {
   std::vector<at::Tensor> norms;

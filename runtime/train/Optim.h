@@ -33,9 +33,9 @@ std::unique_ptr<torch::optim::AdamW> makeAdamW(const std::vector<at::Tensor>& pa
                                                const plan::Optimizer& cfg);
 void setHyper(torch::optim::AdamW& opt, double lr, double weight_decay);
 void adamwStep(torch::optim::AdamW& opt, bool fused);
-// `--fused-adamw auto|on|off` for a device: auto is on wherever it measured faster
-// (docs/runtime.md, "Performance"): CPU and CUDA.
-bool fusedAdamWFor(const std::string& option, const at::Device& device);
+// `--fused-adamw auto|on|off`: auto is on, on both devices, where it measured as fast or
+// faster (docs/runtime.md, "Performance").
+bool fusedAdamWFor(const std::string& option);
 at::Tensor clipGradNorm(const std::vector<at::Tensor>& params, double max_norm);
 void zeroGrad(const std::vector<at::Tensor>& params);
 // Moves every AdamW state tensor to its parameter's device and dtype. torch::load restores

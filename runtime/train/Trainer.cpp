@@ -142,7 +142,7 @@ void Run::setup() {
   params_ = model_->parameters();
   broadcastParameters(*comm_, params_);  // equal already (same seed); now by construction
   optim_ = makeAdamW(params_, tr.optimizer);
-  fused_adamw_ = fusedAdamWFor(opt_.fused_adamw, device_);
+  fused_adamw_ = fusedAdamWFor(opt_.fused_adamw);
   if (opt_.shard_optimizer && comm_->distributed()) shards_ = std::make_unique<OptimizerShards>(*comm_, params_);
   grad_sync_ = std::make_unique<GradientSync>(*comm_, params_, int64_t(opt_.bucket_mib * double(1 << 20)),
                                               opt_.overlap == "on" || (opt_.overlap == "auto" && device_.is_cuda()));
