@@ -6,6 +6,9 @@
 #include <cstdio>
 
 #include "compiler/sema/Check.h"
+#ifdef RECIPEC_HAVE_MLIR
+#include "compiler/mlir/Compile.h"
+#endif
 
 namespace recipec::cli {
 
@@ -34,6 +37,9 @@ bool loadAndCheck(sema::Program& program, const std::string& path,
                   const std::vector<std::string>& sets, bool checkFiles, bool missingFilesAreErrors) {
   bool ok = program.load(path, sets);
   if (ok) ok = sema::check(program, sema::CheckOptions{checkFiles, missingFilesAreErrors});
+#ifdef RECIPEC_HAVE_MLIR
+  if (ok && !program.diags().hasErrors()) ok = checkResolves(program);
+#endif
   return ok && !program.diags().hasErrors();
 }
 

@@ -22,6 +22,10 @@ struct Ident {
   SourceRange range;
 };
 
+// The largest whole number a setting or a length takes: 2^53. Past it doubles skip whole
+// numbers, and a larger one would wrap when the plan stores it as an int64.
+inline constexpr double kMaxWhole = 9007199254740992.0;
+
 struct Expr;
 using ExprPtr = std::unique_ptr<Expr>;
 

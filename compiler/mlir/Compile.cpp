@@ -3,7 +3,9 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
+#include <limits>
 #include <filesystem>
 
 #include "compiler/mlir/DiagBridge.h"
@@ -47,6 +49,27 @@ mlir::OwningOpRef<mlir::ModuleOp> compileToModule(mlir::MLIRContext& context, se
   return module;
 }
 
+namespace {
+
+// The JSON path of the first number in the plan that the runtime must never see: NaN or an
+// infinity (JSON would write null), or an int64 that wrapped (INT64_MIN, INT64_MAX).
+std::string poisonedNumber(const nlohmann::json& j, const std::string& path) {
+  if (j.is_number_float() && !std::isfinite(j.get<double>())) return path;
+  if (j.is_number_integer() && !j.is_number_unsigned()) {
+    int64_t v = j.get<int64_t>();
+    if (v == std::numeric_limits<int64_t>::min() || v == std::numeric_limits<int64_t>::max()) return path;
+  }
+  if (j.is_object())
+    for (const auto& [k, v] : j.items())
+      if (std::string at = poisonedNumber(v, path + "." + k); !at.empty()) return at;
+  if (j.is_array())
+    for (size_t i = 0; i < j.size(); ++i)
+      if (std::string at = poisonedNumber(j[i], path + "[" + std::to_string(i) + "]"); !at.empty()) return at;
+  return "";
+}
+
+}  // namespace
+
 bool compileToPlan(sema::Program& program, plan::Plan& out) {
   mlir::MLIRContext context;
   auto module = compileToModule(context, program);
@@ -54,7 +77,23 @@ bool compileToPlan(sema::Program& program, plan::Plan& out) {
   ir::DiagBridge bridge(context, program.sources(), program.diags());
   std::error_code ec;
   ir::EmitOptions options{std::filesystem::current_path(ec).string(), RECIPEC_VERSION};
-  return succeeded(ir::emitPlan(*module, options, out));
+  if (failed(ir::emitPlan(*module, options, out))) return false;
+  // The checks bound every value; one that slipped through is a missing check (E0500),
+  // never a plan the runtime would read as garbage.
+  if (std::string at = poisonedNumber(nlohmann::json(out), "plan"); !at.empty()) {
+    diag::SourceRange where;
+    if (program.root()) where = diag::SourceRange{program.root()->id, 1, 1, 1, 1};
+    program.diags().error("E0500", "the plan would hold a number out of range at `" + at + "`", where);
+    return false;
+  }
+  return true;
+}
+
+bool checkResolves(sema::Program& program) {
+  const sema::Scope& scope = program.scope();
+  if (!scope.trainDecl || scope.phases.empty()) return true;
+  plan::Plan unused;
+  return compileToPlan(program, unused);
 }
 
 std::string printModule(mlir::ModuleOp module, bool debugInfo) {

@@ -33,6 +33,13 @@ mlir::OwningOpRef<mlir::ModuleOp> compileToModule(mlir::MLIRContext& context, se
 // The plan of a checked program; false after errors (in program.diags()).
 bool compileToPlan(sema::Program& program, plan::Plan& out);
 
+// The last of the checks, run by every command after the front end's (`check` included): a
+// recipe that can run (it has a train block and phases) is resolved through the pipeline and
+// plan emission, so its timeline (steps, tokens, %, `until`, `total`) and every value the
+// plan holds are judged by the code that makes the plan. Errors go to program.diags() at
+// their recipe lines; a library for `use` (no train block) passes untouched.
+bool checkResolves(sema::Program& program);
+
 // The IR as text; `debugInfo` adds locations (paths into the recipe files).
 std::string printModule(mlir::ModuleOp module, bool debugInfo = false);
 

@@ -37,9 +37,9 @@ DiagBridge::DiagBridge(mlir::MLIRContext& context, diag::SourceManager& sources,
   id_ = context.getDiagEngine().registerHandler([&sources, &diags](mlir::Diagnostic& d) -> mlir::LogicalResult {
     std::string message = d.str();
     std::string code = "E0500";
-    if (message.size() > 8 && message[0] == '[' && message[1] == 'E' && message[7] == ']') {
+    if (message.size() > 7 && message[0] == '[' && message[1] == 'E' && message[6] == ']') {  // "[E0382] ..."
       code = message.substr(1, 5);
-      message = message.substr(message[8] == ' ' ? 9 : 8);
+      message = message.substr(message[7] == ' ' ? 8 : 7);
     }
     diag::SourceRange at = rangeOf(d.getLocation(), sources);
     diag::Diagnostic* out = nullptr;
@@ -49,9 +49,14 @@ DiagBridge::DiagBridge(mlir::MLIRContext& context, diag::SourceManager& sources,
       default: return mlir::success();  // notes arrive attached; remarks are not for users
     }
     for (const mlir::Diagnostic& note : d.getNotes()) {
+      std::string text = note.str();
+      if (text.rfind("help: ", 0) == 0) {  // a pass's advice: the diagnostic's `= help:` line
+        out->help = text.substr(6);
+        continue;
+      }
       diag::SourceRange nr = rangeOf(note.getLocation(), sources);
-      if (nr.valid()) out->secondary.push_back({nr, note.str()});
-      else out->notes.push_back(note.str());
+      if (nr.valid()) out->secondary.push_back({nr, text});
+      else out->notes.push_back(text);
     }
     return mlir::success();
   });

@@ -3,9 +3,11 @@
 // Contract: while a DiagBridge lives, every diagnostic MLIR emits in `context` (verifier
 // failures, pass errors) becomes a diag::Diagnostic in the program's DiagnosticEngine,
 // pointing into the recipe file its FileLineColLoc names, with the source line and a caret
-// under the token there; attached notes become secondary labels. The handler never throws
-// (MLIR reports from a noexcept destructor). Codes: a message may start with `[E05xx] `;
-// otherwise the code is E0500 (an IR-level check: docs/plan.md lists them).
+// under the token there; attached notes become secondary labels, and a note that starts with
+// `help: ` the diagnostic's help line. The handler never throws (MLIR reports from a noexcept
+// destructor). Codes: a message may start with its code, `[E0382] `: a check that only the
+// resolved recipe can make, which `check` runs too (Compile.h, checkResolves). Otherwise the
+// code is E0500, an IR-level check a recipe should never reach (docs/plan.md lists them).
 #pragma once
 
 #include "compiler/sema/Loader.h"

@@ -47,7 +47,10 @@ class Emitter {
 
   LogicalResult run() {
     TrainConfigOp train = trainConfig(module_);
-    if (!train) return module_.emitError() << "the recipe has no train block: nothing to run";
+    // A file without a train block passes `check` as a library for `use`; only a plan needs one.
+    if (!train)
+      return module_.emitError() << "[E0380] this file has no `train` block, so there is nothing to run: "
+                                    "a file without one is a library for `use`";
     tokensPerStep_ = static_cast<int64_t>(train.getBatchSeqs() * train.getSeqLen());
     if (auto name = module_->getAttrOfType<StringAttr>("recipe.name")) p_.recipe_name = name.str();
     if (auto path = module_->getAttrOfType<StringAttr>("recipe.path")) p_.recipe_path = path.str();
@@ -63,7 +66,9 @@ class Emitter {
       if (failed(model(m, train))) return failure();
     emitTrain(train);
     for (PhaseOp ph : body->getOps<PhaseOp>()) phase(ph);
-    if (p_.phases.empty()) return module_.emitError() << "the recipe has no phases: nothing to run";
+    if (p_.phases.empty())
+      return module_.emitError() << "[E0380] this file has no phases, so there is nothing to run: "
+                                    "a file without one is a library for `use`";
     for (EvaluateOp e : body->getOps<EvaluateOp>()) evaluate(e, train);
     for (CheckpointOp c : body->getOps<CheckpointOp>()) {
       if (QuantityAttr every = c.getEveryAttr()) p_.checkpoint.every = quantity(every);

@@ -3,6 +3,9 @@
 #include "compiler/parse/SyntaxErrors.h"
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <limits>
 #include <set>
 
 #include "RecipeLexer.h"
@@ -34,7 +37,20 @@ std::string unescape(const std::string& quoted) {
 // Walks the parse tree of one file and builds the AST.
 class Builder {
  public:
-  explicit Builder(diag::FileId file) : file_(file) {}
+  Builder(diag::FileId file, diag::DiagnosticEngine& diags) : file_(file), diags_(diags) {}
+
+  // A literal's value; one that no double holds is E0108 at the literal (the value then
+  // reads as 0, and the file has an error, so nothing downstream sees it).
+  double number(const std::string& text, const SourceRange& at) const {
+    if (std::optional<double> v = parseNumber(text)) return *v;
+    const bool tooLarge = text.find_first_of("123456789") != std::string::npos &&
+                          (text.find("e-") == std::string::npos && text.find("E-") == std::string::npos);
+    auto& d = diags_.error("E0108", "number `" + text + "` is out of range", at,
+                           tooLarge ? "larger than any number recipec can hold" : "too close to 0 to hold");
+    d.help = tooLarge ? "numbers go up to about 1.8e308; no setting takes more than 2^63 - 1 (9.2e18)"
+                      : "the smallest number recipec holds is about 2.2e-308; write 0 if 0 is meant";
+    return 0;
+  }
 
   SourceRange range(antlr4::ParserRuleContext* ctx) const {
     SourceRange r = tokenRange(file_, ctx->getStart());
@@ -59,14 +75,23 @@ class Builder {
     auto e = std::make_unique<ast::Expr>();
     e->range = range(ctx);
     if (auto* c = dynamic_cast<P::NegExprContext*>(ctx)) {
+      ast::ExprPtr inner = expr(c->expr());
+      // `-5`, `--1`, `-0`: a literal's sign is part of the literal, so every check sees the
+      // value (`--1` is 1, `-0` is 0) and gives the field's own message for it.
+      if (inner->kind == ast::Expr::Kind::Number || inner->kind == ast::Expr::Kind::Quantity) {
+        inner->number = inner->number == 0 ? 0.0 : -inner->number;
+        inner->text = "-" + inner->text;
+        inner->range = e->range;
+        return inner;
+      }
       e->kind = ast::Expr::Kind::Neg;
-      e->elements.push_back(expr(c->expr()));
+      e->elements.push_back(std::move(inner));
     } else if (auto* c = dynamic_cast<P::QuantityExprContext*>(ctx)) {
       return quantity(c->quantity());
     } else if (auto* c = dynamic_cast<P::PercentileExprContext*>(ctx)) {
       e->kind = ast::Expr::Kind::Percentile;
       e->text = c->getText();
-      e->number = parseNumber(e->text.substr(1));
+      e->number = number(e->text.substr(1), e->range);
     } else if (auto* c = dynamic_cast<P::StringExprContext*>(ctx)) {
       e->kind = ast::Expr::Kind::String;
       e->text = unescape(c->getText());
@@ -99,8 +124,8 @@ class Builder {
     auto q = std::make_unique<ast::Expr>();
     q->kind = ast::Expr::Kind::Number;
     q->text = n->getText();
-    q->number = parseNumber(q->text);
     q->range = range(n);
+    q->number = number(q->text, q->range);
     return q;
   }
 
@@ -108,7 +133,7 @@ class Builder {
     auto e = std::make_unique<ast::Expr>();
     e->range = range(ctx);
     e->text = ctx->NUMBER()->getText();
-    e->number = parseNumber(e->text);
+    e->number = number(e->text, range(ctx->NUMBER()));
     e->kind = ast::Expr::Kind::Number;
     if (auto* u = ctx->unit()) {
       e->kind = ast::Expr::Kind::Quantity;
@@ -117,6 +142,13 @@ class Builder {
       else if (u->EPOCH()) e->unit = "epochs";
       else if (u->TOKEN()) e->unit = "tokens";
       else if (u->SIGMA()) e->unit = "sigma";
+      // A length no run can count: past 2^53 steps are no longer whole numbers, and the plan
+      // stores them as int64. Each field checks its own range below that.
+      if ((e->unit == "steps" || e->unit == "tokens" || e->unit == "epochs") && std::fabs(e->number) > ast::kMaxWhole) {
+        auto& d = diags_.error("E0312", "`" + ctx->getText() + "` is longer than any run can count", e->range,
+                               "more than 2^53 " + e->unit);
+        d.help = "lengths go up to 2^53 = 9007199254740992 " + e->unit;
+      }
     }
     return e;
   }
@@ -327,13 +359,15 @@ class Builder {
 
  private:
   diag::FileId file_;
+  diag::DiagnosticEngine& diags_;
 };
 
 }  // namespace
 
-double parseNumber(const std::string& text) {
+std::optional<double> parseNumber(const std::string& text) {
   std::string digits;
   double scale = 1;
+  bool nonzero = false, exponent = false;
   for (char c : text) {
     switch (c) {
       case '_': break;
@@ -341,10 +375,20 @@ double parseNumber(const std::string& text) {
       case 'M': scale = 1e6; break;
       case 'B': scale = 1e9; break;
       case 'T': scale = 1e12; break;
-      default: digits += c;
+      default:
+        exponent = exponent || c == 'e' || c == 'E';
+        nonzero = nonzero || (!exponent && c >= '1' && c <= '9');
+        digits += c;
     }
   }
-  return std::stod(digits) * scale;
+  // from_chars never throws and never reads a locale: a value past the double range is
+  // result_out_of_range, one too small to tell from zero rounds to a subnormal or 0.
+  double v = 0;
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
+  if (ec != std::errc() || end != digits.data() + digits.size()) return std::nullopt;
+  v *= scale;
+  if (!std::isfinite(v) || (nonzero && std::fabs(v) < std::numeric_limits<double>::min())) return std::nullopt;
+  return v;
 }
 
 // Offset of the first byte that breaks UTF-8, or npos. The lexer needs valid UTF-8.
@@ -419,7 +463,8 @@ std::optional<ast::File> parseFile(const diag::SourceManager& sm, diag::FileId i
   P::FileContext* tree = parser.file();
   if (listener.count() > 0) return std::nullopt;
 
-  Builder b(id);
+  Builder b(id, diags);
+  const size_t errorsBefore = diags.errorCount();
   ast::File file;
   file.id = id;
   file.path = src.path;
@@ -433,6 +478,7 @@ std::optional<ast::File> parseFile(const diag::SourceManager& sm, diag::FileId i
     for (auto* it : h->item()) b.item(it, file);
   }
   for (auto* it : tree->item()) b.item(it, file);
+  if (diags.errorCount() > errorsBefore) return std::nullopt;  // E0108: a literal out of range
   return file;
 }
 

@@ -469,9 +469,9 @@ void Checker::checkModel(const ast::ModelDecl& m) {
   };
   for (const char* k : {"layers", "d_model", "heads", "kv_heads", "d_ff", "vocab", "ctx"}) {
     if (auto v = get(k)) {
-      if (v->first <= 0 || v->first != std::floor(v->first))
+      if (v->first <= 0 || !isWhole(v->first))
         d_.error("E0312", std::string("model field `") + k + "` is " + fmtNumber(v->first) +
-                              " (need a positive whole number)", v->second);
+                              " (need a positive whole number" + wholeLimit(v->first) + ")", v->second);
     }
   }
   // The same ranges the dialect's verifier holds (compiler/mlir/Ops.cpp), reported here at

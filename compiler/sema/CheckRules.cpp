@@ -18,7 +18,6 @@ const std::vector<std::string> kTrainKeys{"model", "seq_len", "batch", "micro_ba
 const std::vector<std::string> kActions = plan::methods::kinds();
 const std::vector<std::string> kMetrics{"loss", "ppl", "val.ppl", "grad_norm", "step", "tokens"};
 
-bool isWhole(double v) { return v == std::floor(v); }
 }  // namespace
 
 void Checker::checkTrain() {
@@ -54,7 +53,7 @@ void Checker::checkTrain() {
       if (auto n = number(v, what)) {
         if (*n < (key == "seed" ? 0 : 1) || !isWhole(*n))
           d_.error("E0312", what + " is " + fmtNumber(*n) + " (need a " +
-                                (key == "seed" ? "non-negative" : "positive") + " whole number)", v->range);
+                                (key == "seed" ? "non-negative" : "positive") + " whole number" + wholeLimit(*n) + ")", v->range);
       }
     } else if (key == "batch") {
       const Expr* r = resolve(v);
@@ -65,7 +64,7 @@ void Checker::checkTrain() {
         }
       } else if (auto n = number(v, what)) {
         if (*n < 1 || !isWhole(*n))
-          d_.error("E0312", "`batch` is " + fmtNumber(*n) + " (need a positive whole number of sequences)", v->range);
+          d_.error("E0312", "`batch` is " + fmtNumber(*n) + " (need a positive whole number of sequences" + wholeLimit(*n) + ")", v->range);
       }
     } else if (key == "grad_clip") {
       if (auto n = number(v, what); n && *n < 0)
@@ -123,6 +122,10 @@ void Checker::checkTrain() {
                 .help = "use steps, tokens or % of the run";
           } else if (a->kind == K::Quantity && a->unit == "percent" && (a->number < 0 || a->number > 100)) {
             d_.error("E0312", "`" + f.name.name + "` of " + fmtNumber(a->number) + "% is out of range (need 0%..100%)", a->range);
+          } else if (a->kind == K::Quantity && a->number < 0) {
+            d_.error("E0312", "`" + f.name.name + "` of " + ast::printExpr(*a) + " is negative (need >= 0)", a->range)
+                .help = std::string(f.name.name == "warmup" ? "`warmup = 0 steps` starts at the full learning rate"
+                                                            : "`decay` is how long the rate falls at the end of the run");
           }
         } else if (f.name.name == "min_lr") {
           if (a->kind == K::Quantity && a->unit == "percent") {
@@ -160,7 +163,11 @@ void Checker::checkTrain() {
     const Expr* b = resolve(s_.train.at("batch")->value.get());
     double seqs = 0;
     if (b && b->kind == K::Quantity && b->unit == "tokens") {
-      if (std::fmod(b->number, *seqLen) != 0) {
+      if (b->number < *seqLen) {
+        d_.error("E0312", "`batch` of " + ast::printExpr(*b) + " is less than one sequence of " + fmtNumber(*seqLen) +
+                              " tokens (need a positive whole number of sequences)", b->range)
+            .help = "a batch is whole sequences: at least `batch " + fmtNumber(*seqLen) + " tokens`";
+      } else if (std::fmod(b->number, *seqLen) != 0) {
         auto& d = d_.error("E0363", "`batch` of " + fmtNumber(b->number) + " tokens is not a whole number of " +
                                         fmtNumber(*seqLen) + "-token sequences", b->range);
         d.help = "use a multiple of seq_len, e.g. " + fmtNumber(std::round(b->number / *seqLen) * *seqLen) + " tokens";
@@ -413,7 +420,7 @@ void Checker::checkEvaluate(const ast::EvaluateDecl& e) {
     if (e.limitUnit.name != "blocks" && e.limitUnit.name != "block")
       unknown("limit unit", e.limitUnit.name, e.limitUnit.range, {"blocks"}, "E0206");
     if (e.limit->number < 1 || !isWhole(e.limit->number))
-      d_.error("E0312", "evaluation limit is " + e.limit->text + " (need a positive whole number)", e.limit->range);
+      d_.error("E0312", "evaluation limit is " + e.limit->text + " (need a positive whole number" + wholeLimit(e.limit->number) + ")", e.limit->range);
   }
 }
 
@@ -427,7 +434,7 @@ void Checker::requireValSplit(const ast::DatasetDecl& ds, const diag::SourceRang
 void Checker::checkCheckpoint(const ast::CheckpointDecl& c) {
   if (c.every) checkInterval(*c.every, "a checkpoint");
   if (c.keep && (c.keep->number < 1 || !isWhole(c.keep->number)))
-    d_.error("E0312", "`keep " + c.keep->text + "` (need a positive whole number of checkpoints)", c.keep->range);
+    d_.error("E0312", "`keep " + c.keep->text + "` (need a positive whole number of checkpoints" + wholeLimit(c.keep->number) + ")", c.keep->range);
 }
 
 }  // namespace recipec::sema

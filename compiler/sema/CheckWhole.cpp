@@ -1,13 +1,12 @@
-// CheckWhole.cpp — checks that read several declarations at once: the ones `compile` used to
-// be first to find (its passes see the whole recipe), now reported by `check` at the recipe
-// line with a help, and rules that can have no effect (warnings).
+// CheckWhole.cpp — checks that read several declarations at once, and rules that can have no
+// effect (warnings). Where phases start and end (E0382, E0383) is judged on the resolved
+// recipe by the passes that compute it (compiler/mlir/passes/AssignPhaseRanges.cpp), which
+// `check` runs too.
 //
 //   E0210  two events on one trigger in a file (`on nan: rollback`, `on nan: skip`): both named
 //   E0211  a mixture that contains itself (a -> b -> a), the chain shown
 //   E0212  mixtures nested more than 64 deep (the DFS here and the passes are bounded)
 //   E0380  `val.ppl(d.val)` on a dataset without a val split
-//   E0382  a phase that ends before it starts (`until 300 steps` after 500 steps of phases)
-//   E0383  a phase that ends past the train block's `total` (in steps)
 //   W0410  a second `mix` at a phase's start: the first never takes effect
 //   W0411  a re-ranking `focus`/`drop`/`order ... every N` in a phase that records nothing:
 //          it ranks the same table each time
@@ -90,42 +89,6 @@ void Checker::checkWholeRecipe() {
   };
   for (const auto& [name, m] : s_.mixtures)
     if (state[name] == 0) visit(name);
-
-  // Phase ranges as far as they are known in steps, and the run's `total` when it is in steps.
-  int64_t start = 0;
-  bool known = true, pastTotal = false;
-  const ast::PhaseDecl* previous = nullptr;
-  const ast::Setting* totalSetting = s_.train.count("total") ? s_.train.at("total") : nullptr;
-  const Expr* total = totalSetting ? resolve(totalSetting->value.get()) : nullptr;
-  if (total && !(total->kind == K::Quantity && total->unit == "steps")) total = nullptr;
-  for (const ast::PhaseDecl* ph : s_.phases) {
-    const Expr* q = ph->duration.quantity ? resolve(ph->duration.quantity.get()) : nullptr;
-    const bool steps = q && q->kind == K::Quantity && q->unit == "steps";
-    if (ph->duration.kind == ast::Duration::Kind::Until && steps && known && q->number <= double(start) && previous) {
-      auto& d = d_.error("E0382",
-                         "phase `" + ph->name.name + "` ends at step " + fmtNumber(q->number) +
-                             " but starts at step " + std::to_string(start),
-                         ph->duration.range, "ends before it starts");
-      d.secondary.push_back({previous->duration.range, "the phases up to here end at step " + std::to_string(start)});
-      d.help = "`until N steps` counts from the start of the run; write `for N steps` to count from the phase's start";
-    }
-    if (!known || !steps) {
-      known = false;
-    } else {
-      start = ph->duration.kind == ast::Duration::Kind::Until ? std::max<int64_t>(start, int64_t(q->number))
-                                                             : start + int64_t(q->number);
-      if (total && !pastTotal && double(start) > total->number) {
-        pastTotal = true;  // the phases after it are past it too: one error says it
-        auto& d = d_.error("E0383",
-                           "phase `" + ph->name.name + "` ends at step " + std::to_string(start) +
-                               ", past the run's total of " + fmtNumber(total->number) + " steps",
-                           ph->duration.range, "ends after the run does");
-        d.secondary.push_back({totalSetting->value->range, "the run's length"});
-        d.help = "shorten the phases, or raise `total` to " + std::to_string(start) + " steps";
-      }
-    }
-    previous = ph;
-  }
 
   for (const ast::PhaseDecl* ph : s_.phases) {
     const ast::Rule* firstMix = nullptr;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <optional>
 #include <set>
 #include <string>
@@ -87,5 +88,10 @@ class Checker {
 };
 
 std::string fmtNumber(double v);
+
+using ast::kMaxWhole;
+inline bool isWhole(double v) { return v == std::floor(v) && std::fabs(v) <= kMaxWhole; }
+// ", at most 2^53" for a whole number past kMaxWhole, else "": the end of a "(need ...)".
+inline std::string wholeLimit(double v) { return std::fabs(v) > kMaxWhole ? ", at most 2^53 = 9007199254740992" : ""; }
 
 }  // namespace recipec::sema

@@ -1,6 +1,8 @@
 // Timeline.cpp — see Timeline.h.
 #include "runtime/train/Timeline.h"
 
+#include "runtime/plan/RunLength.h"
+
 #include <cmath>
 #include <sstream>
 
@@ -92,20 +94,24 @@ Timeline resolveTimeline(plan::Plan& plan, const std::map<std::string, int64_t>&
   if (run_total < 0 && plan.train.schedule.total)  // `total 3 epochs`: epochs of the first phase's mixture
     run_total = fixedSteps(*plan.train.schedule.total, epoch_steps[0], tl.tokens_per_step, "`total`");
   if (run_total < 0) {
-    int64_t fixed = 0;
+    // Percent phases of a run whose other phases fix its length: the compiler's rule
+    // (runtime/plan/RunLength.h), now that epochs are known.
+    using K = plan::PhaseLength::Kind;
+    std::vector<plan::PhaseLength> lengths;
     double pct = 0;
-    bool open = false;
     for (size_t i = 0; i < plan.phases.size(); ++i) {
       const auto& p = plan.phases[i];
-      if (p.duration.unit == "percent") pct += p.duration.value;
-      else if (p.duration.unit == "rest" || p.until) open = open || p.duration.unit == "rest";
-      else fixed += fixedSteps(p.duration, epoch_steps[i], tl.tokens_per_step, where(p));
+      if (p.duration.unit == "rest")
+        throw plan::PlanError("a `rest` phase needs the run's length: add `total 30k steps` to the train block");
+      const int64_t len = p.duration.unit == "percent" ? -1 : fixedSteps(p.duration, epoch_steps[i], tl.tokens_per_step, where(p));
+      if (p.duration.unit == "percent") { pct += p.duration.value; lengths.push_back({K::Percent, p.duration.value}); }
+      else if (p.until) lengths.push_back({K::Until, double(len)});
+      else lengths.push_back({K::Steps, double(len)});
     }
-    if (open)
-      throw plan::PlanError("a `rest` phase needs the run's length: add `total 30k steps` to the train block");
     if (pct > 0) {
-      if (pct >= 100) throw plan::PlanError("percent phases add up to " + std::to_string(pct) + "% (need < 100% beside fixed phases)");
-      run_total = ceilDiv(double(fixed), 1.0 - pct / 100.0);
+      std::optional<int64_t> total = plan::runLength(lengths);
+      if (!total) throw plan::PlanError("percent phases add up to " + std::to_string(pct) + "% (need < 100% beside fixed phases)");
+      run_total = *total;
     }
   }
 

@@ -109,7 +109,12 @@ void Run::setup() {
     per_dataset.push_back(feed_->trainBlocks(d));
   }
   timeline_ = resolveTimeline(plan_, train_blocks);
-  validateSchedule(plan_.train.schedule);
+  try {
+    validateSchedule(plan_.train.schedule);
+  } catch (const plan::PlanError& e) {  // name the recipe line of the train block that set it
+    auto at = plan_.sources.find("train");
+    throw plan::PlanError(std::string(e.what()) + (at == plan_.sources.end() ? "" : " (train block at " + at->second + ")"));
+  }
   plan_text_ = plan::planToText(plan_);
 
   // Model.

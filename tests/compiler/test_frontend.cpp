@@ -33,12 +33,22 @@ bool checkText(sema::Program& p, const std::string& text, std::vector<std::strin
 }
 
 TEST(Numbers, SuffixesAndUnderscores) {
-  EXPECT_DOUBLE_EQ(parse::parseNumber("2k"), 2000);
-  EXPECT_DOUBLE_EQ(parse::parseNumber("92.5B"), 92.5e9);
-  EXPECT_DOUBLE_EQ(parse::parseNumber("1_000"), 1000);
-  EXPECT_DOUBLE_EQ(parse::parseNumber("6e-4"), 6e-4);
-  EXPECT_DOUBLE_EQ(parse::parseNumber("3M"), 3e6);
-  EXPECT_DOUBLE_EQ(parse::parseNumber("1T"), 1e12);
+  EXPECT_DOUBLE_EQ(*parse::parseNumber("2k"), 2000);
+  EXPECT_DOUBLE_EQ(*parse::parseNumber("92.5B"), 92.5e9);
+  EXPECT_DOUBLE_EQ(*parse::parseNumber("1_000"), 1000);
+  EXPECT_DOUBLE_EQ(*parse::parseNumber("6e-4"), 6e-4);
+  EXPECT_DOUBLE_EQ(*parse::parseNumber("3M"), 3e6);
+  EXPECT_DOUBLE_EQ(*parse::parseNumber("1T"), 1e12);
+  EXPECT_DOUBLE_EQ(*parse::parseNumber("0"), 0);
+  EXPECT_DOUBLE_EQ(*parse::parseNumber("0e-999"), 0);     // zero written small is zero
+  EXPECT_DOUBLE_EQ(*parse::parseNumber("1e308"), 1e308);
+}
+
+TEST(Numbers, OutOfTheDoubleRangeIsNoValue) {
+  EXPECT_FALSE(parse::parseNumber("1e999"));
+  EXPECT_FALSE(parse::parseNumber("1e-400"));   // not 0, but rounds to it
+  EXPECT_FALSE(parse::parseNumber("1e-310"));   // subnormal: precision already lost
+  EXPECT_FALSE(parse::parseNumber("1e300T"));   // the suffix takes it past the range
 }
 
 TEST(Suggestions, NearestIsAPlausibleTypo) {

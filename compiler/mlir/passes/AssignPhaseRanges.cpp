@@ -22,34 +22,58 @@ void AssignPhaseRangesPass::runOnOperation() {
   if (failed(requireMerged(module, getArgument()))) return signalPassFailure();
   Timeline t = computeTimeline(module);
   OpBuilder b(module.getContext());
-  bool ok = true;
+  bool ok = true, reportedPastTotal = false;
+  std::optional<PhaseOp> previous;
   for (const PhaseSpan& span : t.phases) {
     PhaseOp p = span.op;
     p.removeStartStepAttr();
     p.removeEndStepAttr();
-    if (span.start && span.end && *span.end <= *span.start) {
+    // A `rest` phase after one past `total` has nothing left: that error already says why.
+    if (span.start && span.end && *span.end <= *span.start && !(reportedPastTotal && p.getKind() == DurationKind::Rest)) {
       const std::string length = quantityText(p.getLengthAttr());
       const std::string how = length.empty() ? std::string(p.getKind() == DurationKind::Until ? "" : " (the rest of `total`)")
                                              : std::string(" (") + (p.getKind() == DurationKind::Until ? "until " : "for ") +
                                                    length + ")";
-      p.emitError() << "phase " << quoted(p.getName()) << " ends at step " << *span.end << how
-                    << " but starts at step " << *span.start;
+      auto d = p.emitError() << "[E0382] phase " << quoted(p.getName()) << " ends at step " << *span.end << how
+                             << " but starts at step " << *span.start;
+      if (previous) d.attachNote(previous->getLoc()) << "the phases up to here end at step " << *span.start;
+      if (p.getKind() == DurationKind::Until)
+        d.attachNote() << "help: `until N` counts from the start of the run; write `for N` to count from the phase's start";
       ok = false;
+      previous = p;
       continue;
     }
     if (TrainConfigOp train = trainConfig(module); train && train.getTotalAttr() && t.total && span.end &&
-                                                    *span.end > *t.total) {
-      p.emitError() << "phase " << quoted(p.getName()) << " ends at step " << *span.end
-                    << ", past the run's total of " << *t.total << " steps (total "
-                    << quantityText(train.getTotalAttr()) << ")";
+                                                    *span.end > *t.total && !reportedPastTotal) {
+      // The phases after it are past it too: one error says it.
+      auto d = p.emitError() << "[E0383] phase " << quoted(p.getName()) << " ends at step " << *span.end
+                             << ", past the run's total of " << *t.total << " steps (total "
+                             << quantityText(train.getTotalAttr()) << ")";
+      d.attachNote(train.getLoc()) << "the run's length is set in this train block";
+      d.attachNote() << "help: shorten the phases, or raise `total` to " << *span.end << " steps";
       ok = false;
+      reportedPastTotal = true;
+      previous = p;
       continue;
     }
     if (span.start) p.setStartStepAttr(b.getI64IntegerAttr(*span.start));
     if (span.end) p.setEndStepAttr(b.getI64IntegerAttr(*span.end));
+    previous = p;
   }
   if (!ok) return signalPassFailure();
-  if (TrainConfigOp train = trainConfig(module)) train.setTotalSteps(t.total.value_or(-1));
+  TrainConfigOp train = trainConfig(module);
+  if (!train) return;
+  train.setTotalSteps(t.total.value_or(-1));
+  // The schedule against the run, where its length is known here (else the runtime checks).
+  QuantityAttr warmup = train.getWarmupAttr(), decay = train.getDecayAttr();
+  auto steps = [](QuantityAttr q) -> int64_t { return q && q.isResolved() ? q.getSteps() : 0; };
+  if (t.total && steps(warmup) + steps(decay) > *t.total) {
+    auto d = train.emitError() << "[E0312] the schedule's " << (decay ? "warmup and decay (" : "warmup (")
+                               << quantityText(warmup) << (decay ? " + " + quantityText(decay) : std::string()) << " = "
+                               << steps(warmup) + steps(decay) << " steps) is longer than the run (" << *t.total << " steps)";
+    d.attachNote() << "help: shorten `warmup`" << (decay ? " or `decay`" : "") << ", or give it as a share of the run (`warmup = 5%`)";
+    return signalPassFailure();
+  }
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include "compiler/mlir/Passes.h"
 #include "compiler/mlir/passes/PassUtil.h"
 #include "compiler/mlir/passes/Timeline.h"
+#include "runtime/plan/RunLength.h"
 
 namespace recipec::ir {
 
@@ -46,23 +47,18 @@ class Resolver {
   int64_t tokensPerStep_ = 0;
 };
 
-// The run's length when an `until` fixes it: the last `until` point plus the `for` phases
-// of known length after it.
-std::optional<int64_t> untilTotal(llvm::MutableArrayRef<PhaseOp> phases) {
-  for (size_t i = phases.size(); i-- > 0;) {
-    if (phases[i].getKind() != DurationKind::Until) continue;
-    QuantityAttr point = phases[i].getLengthAttr();
-    if (!point || !point.isResolved()) return std::nullopt;
-    int64_t total = point.getSteps();
-    for (size_t j = i + 1; j < phases.size(); ++j) {
-      QuantityAttr len = phases[j].getLengthAttr();
-      if (phases[j].getKind() != DurationKind::For || !len || !len.isResolved() || len.getUnit() == "percent")
-        return std::nullopt;
-      total += len.getSteps();
-    }
-    return total;
+// The phases as the run-length rule (runtime/plan/RunLength.h) reads them.
+std::vector<plan::PhaseLength> phaseLengths(llvm::ArrayRef<PhaseOp> phases) {
+  using K = plan::PhaseLength::Kind;
+  std::vector<plan::PhaseLength> out;
+  for (PhaseOp p : phases) {
+    QuantityAttr len = p.getLengthAttr();
+    if (p.getKind() == DurationKind::For && len && len.getUnit() == "percent") out.push_back({K::Percent, len.getNumber()});
+    else if (p.getKind() == DurationKind::For && len && len.isResolved()) out.push_back({K::Steps, double(len.getSteps())});
+    else if (p.getKind() == DurationKind::Until && len && len.isResolved()) out.push_back({K::Until, double(len.getSteps())});
+    else out.push_back({K::Open, 0});
   }
-  return std::nullopt;
+  return out;
 }
 
 void ResolveDurationsPass::runOnOperation() {
@@ -79,21 +75,16 @@ void ResolveDurationsPass::runOnOperation() {
       if (train.getTotalAttr().isResolved()) given = train.getTotalAttr().getSteps();
     }
 
-  // Phase lengths in steps and tokens, then percentages of a run whose other phases are fixed.
-  double fixedSteps = 0, percent = 0;
-  bool othersFixed = true;
+  // Phase lengths in steps and tokens, then percentages of the run: of `total` when given,
+  // else of the length the other phases fix (the same rule as the runtime's).
+  bool percent = false;
   for (PhaseOp p : phases) {
     if (QuantityAttr len = p.getLengthAttr()) p.setLengthAttr(r.fixed(len));
     QuantityAttr len = p.getLengthAttr();
-    if (p.getKind() == DurationKind::For && len && len.getUnit() == "percent") percent += len.getNumber();
-    else if (p.getKind() == DurationKind::For && len && len.isResolved()) fixedSteps += len.getSteps();
-    else othersFixed = false;
+    percent = percent || (p.getKind() == DurationKind::For && len && len.getUnit() == "percent");
   }
-  if (percent > 0) {
-    std::optional<int64_t> total;
-    if (given) total = given;
-    else if (percent < 100 && othersFixed && fixedSteps > 0) total = ceilSteps(fixedSteps / (1 - percent / 100));
-    else total = untilTotal(phases);
+  if (percent) {
+    std::optional<int64_t> total = given ? given : plan::runLength(phaseLengths(phases));
     if (total)
       for (PhaseOp p : phases)
         if (QuantityAttr len = p.getLengthAttr(); len && len.getUnit() == "percent")

@@ -162,7 +162,7 @@ LogicalResult resolve(TrainOp train) {
   if (Attribute v = sargs.get("min_lr")) {
     auto pct = llvm::dyn_cast<QuantityAttr>(v);
     if (pct && pct.getUnit() == "percent") {
-      minLr = tidy(*lr * pct.getNumber() / 100);
+      minLr = tidy(*lr * (pct.getNumber() / 100));  // lr * pct first would overflow near 1e308
     } else {
       auto n = r.number(v, schedAt, "`min_lr`", 0);
       if (failed(n)) return failure();

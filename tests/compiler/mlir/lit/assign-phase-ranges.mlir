@@ -38,9 +38,11 @@ recipe.phase @b rest {
 
 // -----
 
+// expected-note @+1 {{the phases up to here end at step 2000}}
 recipe.phase @a for #recipe.qty<2000 steps> {
 }
-// expected-error @+1 {{phase `b` ends at step 1000 (until 1000 steps) but starts at step 2000}}
+// expected-error @+2 {{[E0382] phase `b` ends at step 1000 (until 1000 steps) but starts at step 2000}}
+// expected-note @+1 {{help: `until N` counts from the start of the run}}
 recipe.phase @b until #recipe.qty<1000 steps> {
 }
 
@@ -61,7 +63,9 @@ recipe.phase @b rest {
 // -----
 
 recipe.model @net = "gpt2" {layers = 1.0, d_model = 64.0, heads = 4.0}
+// expected-note @+1 {{the run's length is set in this train block}}
 recipe.train_config @net seq_len 32 batch 8 micro_batch 8 optimizer "adamw"(lr = 1.0e-3, betas = (0.9, 0.95), eps = 1.0e-8, weight_decay = 0.0) grad_clip 1.0 schedule "constant"(warmup = #recipe.qty<0 steps>, min_lr = 0.0) precision "fp32" seed 0 total #recipe.qty<500 steps> total_steps -1
-// expected-error @+1 {{phase `a` ends at step 800, past the run's total of 500 steps (total 500 steps)}}
+// expected-error @+2 {{[E0383] phase `a` ends at step 800, past the run's total of 500 steps (total 500 steps)}}
+// expected-note @+1 {{help: shorten the phases, or raise `total` to 800 steps}}
 recipe.phase @a for #recipe.qty<800 steps> {
 }
