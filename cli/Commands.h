@@ -1,6 +1,7 @@
 // Commands.h — what every subcommand file provides, and the pieces they share.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,6 @@ std::string runtimePath();
 int runRuntimeCommand(const std::vector<std::string>& args);
 // Runs args (args[0] the program) as a supervised child (cli/Runtime.cpp); `onKilled` is
 // added to the message when a signal the child did not handle ended it.
-int runSupervised(std::vector<std::string> args, const std::string& onKilled);
+int runSupervised(std::vector<std::string> args, const std::function<std::string()>& onKilled);
 
 }  // namespace recipec::cli

@@ -35,7 +35,7 @@ void forwardSignal(int sig) {
 
 }  // namespace
 
-int runSupervised(std::vector<std::string> args, const std::string& onKilled) {
+int runSupervised(std::vector<std::string> args, const std::function<std::string()>& onKilled) {
   std::vector<char*> argv;
   for (auto& s : args) argv.push_back(s.data());
   argv.push_back(nullptr);
@@ -77,8 +77,9 @@ int runSupervised(std::vector<std::string> args, const std::string& onKilled) {
   ::sigaction(SIGHUP, &old_hup, nullptr);
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   const int sig = WTERMSIG(status);
+  const std::string hint = onKilled ? onKilled() : std::string();
   std::cerr << "error: recipec-runtime was killed by signal " << sig << " (" << strsignal(sig) << ")"
-            << (onKilled.empty() ? "" : "; " + onKilled) << "\n";
+            << (hint.empty() ? "" : "; " + hint) << "\n";
   return 128 + sig;
 }
 
@@ -99,7 +100,7 @@ int runRuntimeCommand(const std::vector<std::string>& args) {
   std::vector<std::string> all{runtime};
   all.insert(all.end(), args.begin(), args.end());
   std::fflush(stdout);
-  return runSupervised(std::move(all), "");
+  return runSupervised(std::move(all), nullptr);
 }
 
 }  // namespace recipec::cli

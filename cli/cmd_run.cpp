@@ -74,8 +74,15 @@ bool pretokenize(plan::Plan& p) {
 
 }  // namespace
 
-constexpr const char* kResumeHint =
-    "checkpoints it had sealed are intact: continue with `recipec run --resume DIR`";
+// What to say when the runtime is killed: the run directory it had, named (the runtime
+// writes it to RECIPEC_RUN_DIR_OUT once it has one), or that nothing was saved yet.
+std::string resumeHint(const fs::path& runDirOut) {
+  std::ifstream in(runDirOut);
+  std::string dir;
+  std::getline(in, dir);
+  if (dir.empty()) return "it had not created its run directory yet: nothing was saved, start the run again";
+  return "checkpoints it had sealed are intact: continue with `recipec run --resume " + dir + "`";
+}
 
 void addRun(CLI::App& app) {
   auto* cmd = app.add_subcommand("run", "Compile a recipe and train it (runs recipec-runtime)");
@@ -146,7 +153,14 @@ void addRun(CLI::App& app) {
     };
     // One supervised runtime, or N of them as the ranks of one data-parallel run (Launch.h).
     auto start = [&](std::vector<std::string> args) {
-      return a->nproc > 1 ? launchLocalWorkers(args, a->nproc) : runSupervised(std::move(args), kResumeHint);
+      if (a->nproc > 1) return launchLocalWorkers(args, a->nproc);
+      const fs::path runDirOut = fs::temp_directory_path() / ("recipec-run-dir-" + std::to_string(::getpid()));
+      ::setenv("RECIPEC_RUN_DIR_OUT", runDirOut.c_str(), 1);
+      std::error_code ec;
+      fs::remove(runDirOut, ec);
+      // The hint is read after the child ends; runSupervised prints it only when it was killed.
+      struct Cleanup { fs::path p; ~Cleanup() { std::error_code e; fs::remove(p, e); } } cleanup{runDirOut};
+      return runSupervised(std::move(args), [runDirOut] { return resumeHint(runDirOut); });
     };
     if (a->nproc <= 1)  // the data-parallel options do nothing in one process: say so
       for (const auto& [flag, given] : {std::pair{"--shard-optimizer", a->shardOptimizer}, {"--overlap", !a->overlap.empty()},

@@ -145,7 +145,8 @@ class Builder {
       // A length no run can count: past 2^53 steps are no longer whole numbers, and the plan
       // stores them as int64. Each field checks its own range below that.
       if ((e->unit == "steps" || e->unit == "tokens" || e->unit == "epochs") && std::fabs(e->number) > ast::kMaxWhole) {
-        auto& d = diags_.error("E0312", "`" + ctx->getText() + "` is longer than any run can count", e->range,
+        const std::string written = e->text + (e->unit == "percent" ? "" : " ") + u->getText();
+        auto& d = diags_.error("E0312", "`" + written + "` is longer than any run can count", e->range,
                                "more than 2^53 " + e->unit);
         d.help = "lengths go up to 2^53 = 9007199254740992 " + e->unit;
       }

@@ -81,6 +81,17 @@ void Checker::typeError(const Expr* e, const std::string& what, const std::strin
   if (r != e && r) d.secondary.push_back({r->range, "the constant's value"});
 }
 
+diag::Diagnostic& Checker::valueError(const char* code, const std::string& message, const Expr* written) {
+  auto& d = d_.error(code, message, written->range);
+  const Expr* value = resolve(written);
+  if (value && value != written) {
+    const bool fromSet = written->kind == K::Name && s_.overrides.count(written->text) > 0;
+    d.secondary.push_back({value->range, fromSet ? "the value given by `--set " + written->text + "=...`"
+                                                 : "the value of constant `" + written->text + "`"});
+  }
+  return d;
+}
+
 std::optional<double> Checker::peekNumber(const Expr* e) {
   const Expr* r = resolve(e);
   if (r && r->kind == K::Number) return r->number;
@@ -389,9 +400,18 @@ void Checker::checkMixtureObject(const Expr& objIn, bool allowSchedules, const c
     }
     if (!f.valueEnd) sumEnd += f.value ? peekNumber(f.value.get()).value_or(0) : 0;
   }
-  if (ok && sumStart <= 0) {
-    d_.error("E0311", std::string(what) + " weights sum to " + fmtNumber(sumStart) + " (need > 0)", obj->range,
-             "every weight is zero").help = "give at least one dataset a positive weight";
+  const bool ramp = std::any_of(obj->fields.begin(), obj->fields.end(), [](const ast::Field& f) { return f.valueEnd != nullptr; });
+  if (ok && (!std::isfinite(sumStart) || !std::isfinite(sumEnd))) {
+    // Normalising divides by the sum: past the double range every weight would become 0.
+    d_.error("E0312", std::string(what) + " weights sum past the largest number (about 1.8e308)", obj->range,
+             "weights too large")
+        .help = "weights are relative: { a: 1, b: 1 } is the same mixture as { a: 1e308, b: 1e308 }";
+  } else if (ok && sumStart <= 0) {
+    d_.error("E0311", std::string(what) + (ramp ? " weights at the start of the schedule sum to " : " weights sum to ") +
+                          fmtNumber(sumStart) + " (need > 0)", obj->range,
+             ramp ? "every weight starts at zero" : "every weight is zero")
+        .help = ramp ? "a ramp `a -> b` starts at `a`: give at least one dataset a positive starting weight"
+                     : "give at least one dataset a positive weight";
   } else if (ok && sumEnd <= 0) {
     d_.error("E0311", std::string(what) + " weights at the end of the schedule sum to " + fmtNumber(sumEnd) +
                           " (need > 0)", obj->range, "every end weight is zero");

@@ -25,8 +25,8 @@ void Checker::checkMethodValue(const plan::methods::Param& p, const Expr* writte
   if (p.percent && v->kind == K::Quantity) n = v->number / 100;
   else n = number(written, "`" + p.name + "`");
   if (n && !p.inRange(*n))
-    d_.error("E0312", what + (p.percent ? " keeps " + ast::printExpr(*v) : " is " + fmtNumber(*n)) + " " + p.rangeText(),
-             v->range);
+    valueError("E0312", what + (p.percent ? " keeps " + ast::printExpr(*v) : " is " + fmtNumber(*n)) + " " + p.rangeText(),
+               written);
 }
 
 // `irdro(lambda = 1, pool = 4)`, `remix(0.5)`: names or positions against the description.
@@ -45,6 +45,68 @@ void Checker::checkMethodCall(const plan::methods::Action& spec, const Expr& c) 
       continue;
     }
     if (p) checkMethodValue(*p, f.value.get(), "`" + p->name + "`");
+  }
+}
+
+// The argument `name` of a call as written (positional or named), or its default.
+static const Expr* argument(const plan::methods::Action& spec, const Expr& c, const std::string& name) {
+  for (size_t i = 0; i < c.fields.size(); ++i) {
+    const auto& f = c.fields[i];
+    if (f.name.name == name || (f.name.name.empty() && i < spec.params.size() && spec.params[i].name == name))
+      return f.value.get();
+  }
+  return nullptr;
+}
+
+std::optional<std::pair<double, double>> Checker::batchShape() {
+  auto setting = [&](const char* k) { return s_.train.count(k) ? s_.train.at(k)->value.get() : nullptr; };
+  std::optional<double> seqs;
+  if (const Expr* b = resolve(setting("batch")); b && b->kind == K::Number) seqs = b->number;
+  else if (b && b->kind == K::Quantity && b->unit == "tokens")
+    if (auto len = peekNumber(setting("seq_len")); len && *len > 0) seqs = std::floor(b->number / *len);
+  if (!seqs || *seqs < 1) return std::nullopt;
+  double micro = *seqs;
+  if (const Expr* m = setting("micro_batch")) {
+    auto v = peekNumber(m);
+    if (!v || *v < 1) return std::nullopt;
+    micro = *v;
+  }
+  return std::make_pair(*seqs, micro);
+}
+
+// What the runtime would refuse or quietly change once it knows the micro-batch, said here:
+// a `rank` slice past the micro-batch (an error), an IR-DRO pool larger than a step (a warning).
+void Checker::checkReweightAgainstBatch(const plan::methods::Action& spec, const Expr& c) {
+  auto shape = batchShape();
+  if (!shape) return;
+  const auto [seqs, micro] = *shape;
+  auto value = [&](const char* name) {
+    const Expr* e = argument(spec, c, name);
+    return std::make_pair(e, e ? peekNumber(e) : std::optional<double>(spec.param(name)->default_value));
+  };
+  if (c.text == "rank") {
+    auto [fracAt, frac] = value("frac");
+    auto [portionAt, portion] = value("portion");
+    if (!frac || !portion || *frac <= 0 || *frac > 1 || *portion < 0 || !isWhole(*portion)) return;  // reported above
+    const int64_t b = int64_t(micro), k = std::max<int64_t>(1, std::llround(*frac * micro)), p = int64_t(*portion);
+    if ((p + 1) * k > b) {
+      auto& d = d_.error("E0312", "`rank` keeps the slice [" + std::to_string(p * k) + ", " + std::to_string((p + 1) * k) +
+                                      ") of the losses sorted hardest first, past the micro-batch of " + std::to_string(b) +
+                                      " sequences", portionAt ? portionAt->range : c.range, "the slice");
+      d.notes.push_back("k = frac x micro-batch = " + fmtNumber(*frac) + " x " + std::to_string(b) + " = " + std::to_string(k));
+      d.help = b / k >= 1 ? "`portion` goes up to " + std::to_string(b / k - 1) + " here (0 = the hardest " + std::to_string(k) + ")"
+                          : "lower `frac`, or raise `micro_batch`";
+    }
+  } else if (c.text == "irdro") {
+    auto [poolAt, pool] = value("pool");
+    const double perStep = std::floor(seqs / micro);
+    if (poolAt && pool && *pool > perStep && perStep >= 1) {
+      auto& d = d_.warning("W0413", "`pool = " + fmtNumber(*pool) + "` is more than the " + fmtNumber(perStep) +
+                                        " micro-batch" + (perStep == 1 ? "" : "es") + " of a step: the softmax pools " +
+                                        fmtNumber(perStep), poolAt->range, "pools " + fmtNumber(perStep));
+      d.notes.push_back("a step is batch / micro_batch = " + fmtNumber(seqs) + " / " + fmtNumber(micro) + " micro-batches");
+      d.help = "write `pool = " + fmtNumber(perStep) + "`, or lower `micro_batch` to pool more sequences";
+    }
   }
 }
 
@@ -122,6 +184,7 @@ void Checker::checkRule(const ast::PhaseDecl& phase, const ast::Rule& r, bool& r
         break;
       }
       checkMethodCall(*spec, c);
+      checkReweightAgainstBatch(*spec, c);
       break;
     }
     case ast::Action::Kind::Set: {
@@ -211,11 +274,14 @@ void Checker::checkEvent(const ast::EventDecl& e) {
   if (e.named && std::find(named.begin(), named.end(), e.named->name) == named.end())
     unknown("event", e.named->name, e.named->range, named, "E0206");
   if (e.condition) {
-    if (std::find(watched.begin(), watched.end(), e.condition->metric.name) == watched.end())
+    if (std::find(watched.begin(), watched.end(), e.condition->metric.name) == watched.end()) {
+      const std::string guess = diag::nearest(e.condition->metric.name, watched);
       d_.error("E0340", "events watch `loss` or `grad_norm`, not `" + e.condition->metric.name + "`",
-               e.condition->metric.range).help = "use a rule inside a phase for other triggers";
-    else
+               e.condition->metric.range, guess.empty() ? std::string("not watched by events") : "did you mean `" + guess + "`?")
+          .help = "use a rule inside a phase for other triggers";
+    } else {
       checkCondition(*e.condition, "an event", false);
+    }
   }
   if (std::find(actions.begin(), actions.end(), e.action.name) == actions.end()) {
     if (M::find(e.action.name)) {

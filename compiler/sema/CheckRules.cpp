@@ -52,8 +52,8 @@ void Checker::checkTrain() {
     } else if (key == "seq_len" || key == "seed" || key == "micro_batch") {
       if (auto n = number(v, what)) {
         if (*n < (key == "seed" ? 0 : 1) || !isWhole(*n))
-          d_.error("E0312", what + " is " + fmtNumber(*n) + " (need a " +
-                                (key == "seed" ? "non-negative" : "positive") + " whole number" + wholeLimit(*n) + ")", v->range);
+          valueError("E0312", what + " is " + fmtNumber(*n) + " (need a " +
+                                  (key == "seed" ? "non-negative" : "positive") + " whole number" + wholeLimit(*n) + ")", v);
       }
     } else if (key == "batch") {
       const Expr* r = resolve(v);
@@ -64,11 +64,11 @@ void Checker::checkTrain() {
         }
       } else if (auto n = number(v, what)) {
         if (*n < 1 || !isWhole(*n))
-          d_.error("E0312", "`batch` is " + fmtNumber(*n) + " (need a positive whole number of sequences" + wholeLimit(*n) + ")", v->range);
+          valueError("E0312", "`batch` is " + fmtNumber(*n) + " (need a positive whole number of sequences" + wholeLimit(*n) + ")", v);
       }
     } else if (key == "grad_clip") {
       if (auto n = number(v, what); n && *n < 0)
-        d_.error("E0312", "`grad_clip` is " + fmtNumber(*n) + " (need >= 0; 0 turns clipping off)", v->range);
+        valueError("E0312", "`grad_clip` is " + fmtNumber(*n) + " (need >= 0; 0 turns clipping off)", v);
     } else if (key == "precision") {
       if (auto w = word(v, what); w && *w != "fp32" && *w != "bf16")
         unknown("precision", *w, v->range, {"fp32", "bf16"}, "E0206");
@@ -91,13 +91,13 @@ void Checker::checkTrain() {
           if (!t || t->kind != K::Tuple || t->elements.size() != 2) { typeError(f.value.get(), "`betas`", "a pair like (0.9, 0.95)"); continue; }
           for (const auto& b : t->elements)
             if (auto n = number(b.get(), "a beta"); n && (*n < 0 || *n >= 1))
-              d_.error("E0312", "beta " + fmtNumber(*n) + " is out of range (need 0 <= beta < 1)", b->range);
+              valueError("E0312", "beta " + fmtNumber(*n) + " is out of range (need 0 <= beta < 1)", b.get());
         } else if (f.name.name == "lr" || f.name.name == "eps" || f.name.name == "weight_decay") {
           hasLr |= f.name.name == "lr";
           if (auto n = number(f.value.get(), "`" + f.name.name + "`")) {
             bool bad = f.name.name == "weight_decay" ? *n < 0 : *n <= 0;
-            if (bad) d_.error("E0312", "`" + f.name.name + "` is " + fmtNumber(*n) +
-                                           (f.name.name == "weight_decay" ? " (need >= 0)" : " (need > 0)"), f.value->range);
+            if (bad) valueError("E0312", "`" + f.name.name + "` is " + fmtNumber(*n) +
+                                             (f.name.name == "weight_decay" ? " (need >= 0)" : " (need > 0)"), f.value.get());
           }
         }
       }
@@ -121,18 +121,18 @@ void Checker::checkTrain() {
             d_.error("E0301", "`" + f.name.name + "` cannot be measured in " + a->unit, a->range)
                 .help = "use steps, tokens or % of the run";
           } else if (a->kind == K::Quantity && a->unit == "percent" && (a->number < 0 || a->number > 100)) {
-            d_.error("E0312", "`" + f.name.name + "` of " + fmtNumber(a->number) + "% is out of range (need 0%..100%)", a->range);
+            valueError("E0312", "`" + f.name.name + "` of " + fmtNumber(a->number) + "% is out of range (need 0%..100%)", f.value.get());
           } else if (a->kind == K::Quantity && a->number < 0) {
-            d_.error("E0312", "`" + f.name.name + "` of " + ast::printExpr(*a) + " is negative (need >= 0)", a->range)
+            valueError("E0312", "`" + f.name.name + "` of " + ast::printExpr(*a) + " is negative (need >= 0)", f.value.get())
                 .help = std::string(f.name.name == "warmup" ? "`warmup = 0 steps` starts at the full learning rate"
                                                             : "`decay` is how long the rate falls at the end of the run");
           }
         } else if (f.name.name == "min_lr") {
           if (a->kind == K::Quantity && a->unit == "percent") {
             if (a->number < 0 || a->number > 100)
-              d_.error("E0312", "`min_lr` of " + fmtNumber(a->number) + "% is out of range (need 0%..100% of lr)", a->range);
+              valueError("E0312", "`min_lr` of " + fmtNumber(a->number) + "% is out of range (need 0%..100% of lr)", f.value.get());
           } else if (auto n = number(f.value.get(), "`min_lr`"); n && *n < 0) {
-            d_.error("E0312", "`min_lr` is " + fmtNumber(*n) + " (need >= 0)", f.value->range);
+            valueError("E0312", "`min_lr` is " + fmtNumber(*n) + " (need >= 0)", f.value.get());
           }
         }
       }

@@ -11,8 +11,12 @@
 //   W0411  a re-ranking `focus`/`drop`/`order ... every N` in a phase that records nothing:
 //          it ranks the same table each time
 //   W0412  `remix` in the first phase: no phase before it to measure
+#include <fstream>
+#include <set>
 #include <functional>
 #include <map>
+
+#include <nlohmann/json.hpp>
 
 #include "compiler/ast/Printer.h"
 #include "compiler/sema/Checker.h"
@@ -29,9 +33,56 @@ bool isRanking(const ast::Rule& r) {
   return r.action.kind == ast::Action::Kind::Order || kw == "focus" || kw == "drop";
 }
 
+// Ids a built-in tokenizer can produce: bytes() 257 (256 bytes and end-of-text, as
+// runtime/data/Tokenizer.h), gpt2_bpe the entries of its encoder.json. nullopt when only the
+// run can tell (sentencepiece, or files not there yet).
+std::optional<int64_t> tokenizerVocab(const std::string& kind, const std::string& path) {
+  if (kind == "bytes") return 257;
+  if (kind != "gpt2_bpe") return std::nullopt;
+  std::ifstream in(path + "/encoder.json");
+  if (!in) return std::nullopt;
+  nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object() || j.empty()) return std::nullopt;  // the runtime reports a damaged file
+  return int64_t(j.size());
+}
+
 }  // namespace
 
+void Checker::checkVocabulary() {
+  if (!s_.train.count("model")) return;
+  const Expr* m = resolve(s_.train.at("model")->value.get());
+  if (!m || m->kind != K::Name || !s_.models.count(m->text)) return;
+  // Where the model's vocabulary is written: the nearest override along its preset chain.
+  const ast::Field* vocabAt = nullptr;
+  std::set<std::string> seen;
+  for (const ast::ModelDecl* cur = s_.models.at(m->text); cur && !vocabAt && seen.insert(cur->name.name).second;
+       cur = s_.models.count(cur->base.name) ? s_.models.at(cur->base.name) : nullptr)
+    if (cur->overrides)
+      for (const auto& f : cur->overrides->fields)
+        if (f.name.name == "vocab") vocabAt = &f;
+  auto vocab = modelField(m->text, "vocab");
+  if (!vocab || !vocabAt) return;
+  std::set<std::string> reported;
+  for (const auto& [name, ds] : s_.datasets) {
+    for (const auto& f : ds->source->fields) {
+      if (f.name.name != "tokenizer") continue;
+      const Expr* t = resolve(f.value.get());
+      if (!t || t->kind != K::Name || !s_.tokenizers.count(t->text) || !reported.insert(t->text).second) continue;
+      const Expr& init = *s_.tokenizers.at(t->text)->init;
+      const Expr* path = init.fields.empty() ? nullptr : resolve(init.fields[0].value.get());
+      auto ids = tokenizerVocab(init.text, path && path->kind == K::String ? path->text : "");
+      if (!ids || double(*ids) <= *vocab) continue;
+      auto& d = d_.error("E0312", "model `" + m->text + "` has `vocab: " + fmtNumber(*vocab) + "`, fewer rows than the " +
+                                      std::to_string(*ids) + " ids of tokenizer `" + t->text + "`",
+                         vocabAt->value->range, "too few embedding rows");
+      d.secondary.push_back({s_.tokenizers.at(t->text)->name.range, "makes ids up to " + std::to_string(*ids - 1)});
+      d.help = "set `vocab: " + std::to_string(*ids) + "` (or more: a multiple of 64 is faster)";
+    }
+  }
+}
+
 void Checker::checkWholeRecipe() {
+  checkVocabulary();
   // Events: one per trigger in a file (the loader keeps the last; a file that `extends`
   // another replaces the base's event on purpose, so only one file's own are compared).
   for (const auto& file : p_.files()) {

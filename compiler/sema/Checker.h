@@ -39,6 +39,9 @@ class Checker {
   void relativeWithNumber(const diag::SourceRange& threshold, const diag::SourceRange& record);
   void checkMethodValue(const plan::methods::Param& p, const ast::Expr* written, const std::string& what);
   void checkMethodCall(const plan::methods::Action& spec, const ast::Expr& call);
+  void checkReweightAgainstBatch(const plan::methods::Action& spec, const ast::Expr& call);
+  // (sequences per step, sequences per micro-batch) when the train block fixes them.
+  std::optional<std::pair<double, double>> batchShape();
   void checkRule(const ast::PhaseDecl& phase, const ast::Rule& r, bool& recordsTable,
                  bool tableBefore);
   void checkCondition(const ast::Condition& c, const char* context, bool perBlock);
@@ -51,6 +54,7 @@ class Checker {
   void checkDuration(const ast::Duration& d);
   // Across declarations (CheckWhole.cpp)
   void checkWholeRecipe();
+  void checkVocabulary();  // the train model's `vocab` against its datasets' built-in tokenizers
 
   // Helpers
   const ast::Expr* resolve(const ast::Expr* e);           // through let/--set, nullptr on error
@@ -59,6 +63,9 @@ class Checker {
   std::optional<std::string> word(const ast::Expr* e, const std::string& what);
   std::optional<std::string> string(const ast::Expr* e, const std::string& what);
   void typeError(const ast::Expr* e, const std::string& what, const std::string& expected);
+  // A value out of its range, reported where it is used (`written`); when a constant or
+  // `--set` gave it, the value's own place is shown too.
+  diag::Diagnostic& valueError(const char* code, const std::string& message, const ast::Expr* written);
   diag::Diagnostic& unknown(const char* kind, const std::string& name, const diag::SourceRange& at,
                std::vector<std::string> candidates, const char* code = "E0201");
   template <class Map>

@@ -35,7 +35,7 @@ struct Param {
   bool hasDefault() const { return !std::isnan(default_value); }
   bool inRange(double v) const {
     if (std::isnan(v)) return false;
-    if (whole && v != std::floor(v)) return false;
+    if (whole && (v != std::floor(v) || std::fabs(v) > 9007199254740992.0)) return false;  // 2^53: no int64 wrap
     if (min_inclusive ? v < min : v <= min) return false;
     return max_inclusive ? v <= max : v < max;
   }

@@ -158,6 +158,16 @@ Timeline resolveTimeline(plan::Plan& plan, const std::map<std::string, int64_t>&
     }
     tl.phases.push_back({p.name, p.start_step, p.end_step, epoch_steps[i], fmtQuantity(p.duration)});
   }
+  // A `total` the recipe gave (steps, tokens or epochs) bounds the phases: epochs are only
+  // known here, so this is where `total 1 epoch` meets a 2-epoch phase.
+  const bool totalGiven = plan.train.schedule.total.has_value() || plan.train.schedule.total_steps > 0;
+  if (totalGiven && run_total > 0 && at > run_total)
+    for (const auto& p : plan.phases)
+      if (p.end_step > run_total)
+        throw plan::PlanError(where(p) + " ends at step " + std::to_string(p.end_step) + ", past the run's total of " +
+                              std::to_string(run_total) + " steps" +
+                              (plan.train.schedule.total ? " (total " + fmtQuantity(*plan.train.schedule.total) + ")" : "") +
+                              ": shorten the phases or raise `total`");
   tl.total_steps = at;
   auto& sched = plan.train.schedule;
   if (sched.total_steps <= 0) sched.total_steps = at;

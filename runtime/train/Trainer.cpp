@@ -202,7 +202,7 @@ void Run::writeRunFiles(bool resumed) {
     std::ifstream in(dir_->file("plan.json"));
     std::stringstream ss;
     ss << in.rdbuf();
-    if (ss.str() == plan_text_) return;
+    if (ss.str() == plan_text_) return recordResume();
     nlohmann::json theirs, ours = nlohmann::json::parse(plan_text_);
     try {
       theirs = nlohmann::json::parse(ss.str());
@@ -214,7 +214,7 @@ void Run::writeRunFiles(bool resumed) {
     theirs.erase("recipe_path");
     ours.erase("recipe_path");
     const auto patch = nlohmann::json::diff(theirs, ours);
-    if (patch.empty()) return;
+    if (patch.empty()) return recordResume();
     std::string fields;
     for (size_t i = 0; i < patch.size() && i < 5; ++i) {
       const std::string path = patch[i].at("path").get<std::string>();
@@ -261,6 +261,31 @@ void Run::writeRunFiles(bool resumed) {
       {"flops_formula", "6*N_matmul + 12*L*H*Q*T (PaLM appendix B)"},
       {"params", model_->numParams()},
       {"timeline", timeline_.describe()}};
+  dir_->writeFile("run.json", info.dump(2) + "\n");
+}
+
+// A resume may run on another machine or process count: run.json says what runs now
+// (world_size, device, ...) and keeps each start in `starts`, the first one included.
+void Run::recordResume() {
+  nlohmann::json info;
+  try {
+    std::ifstream in(dir_->file("run.json"));
+    info = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception&) {
+    return;  // no readable run.json (a run that stopped before writing it): nothing to amend
+  }
+  if (!info.is_object()) return;
+  nlohmann::json now{{"revision", sourceRevision()},  {"device", device_.str()},
+                     {"world_size", comm_->world()},  {"backend", comm_->backend()},
+                     {"threads", at::get_num_threads()}, {"torch_version", TORCH_VERSION}};
+  if (!info.contains("starts")) {
+    nlohmann::json first;
+    for (const auto& [k, v] : now.items())
+      if (info.contains(k)) first[k] = info[k];
+    info["starts"] = nlohmann::json::array({first});
+  }
+  info["starts"].push_back(now);
+  for (const auto& [k, v] : now.items()) info[k] = v;
   dir_->writeFile("run.json", info.dump(2) + "\n");
 }
 
@@ -335,6 +360,9 @@ RunResult Run::execute() {
   run_path_ = comm_->broadcastString(lead ? dir_->path() : std::string());
   const bool started = comm_->broadcastString(lead && resume && dir_->started() ? "1" : "0") == "1";
   if (lead) writeRunFiles(started);
+  if (const char* out = std::getenv("RECIPEC_RUN_DIR_OUT"); out && lead) {
+    std::ofstream(out) << run_path_ << "\n";  // for `recipec run`'s advice if this process is killed
+  }
   ckpt_ = std::make_unique<Checkpointer>(run_path_ + "/checkpoints", plan_.checkpoint.keep);
   std::optional<int64_t> from;
   startupMark("run directory");
@@ -442,9 +470,9 @@ RunResult Run::trainLoop(bool restored, int64_t s) {
       // Out of data (a `fresh` round longer than the blocks never trained on): stop with the
       // state of this boundary saved, as for any other failure.
       failure_ = "step " + std::to_string(s) + ": " + e.what() +
-                 (ctx_.selection.fresh ? " (`fresh` draws only blocks never trained on: shorten the round, add data, "
-                                         "or drop `fresh`)"
-                                       : "");
+                 (ctx_.selection.fresh ? " (`fresh` draws only blocks never trained on)" : "");
+      // The same plan on the same data runs out at the same step: a resume cannot help.
+      out_of_data_ = true;
       break;
     }
     if (auto it = skip_batches_.find(s); it != skip_batches_.end())
@@ -512,6 +540,19 @@ RunResult Run::trainLoop(bool restored, int64_t s) {
   const std::string resume_hint = "continue with `recipec run --resume " + run_path_ +
                                   (comm_->world() > 1 ? " --nproc " + std::to_string(comm_->world()) : "") +
                                   (shards_ ? " --shard-optimizer" : "") + "`";
+  if (!failure_.empty() && out_of_data_) {
+    // What works: the weights so far, and a recipe changed to need no more data than there is.
+    std::string phase;
+    for (const auto& p : timeline_.phases)
+      if (s >= p.start && s < p.end) phase = p.name;
+    const std::string weights = dir_ ? dir_->file("model-step-" + std::to_string(s) + ".safetensors") : std::string();
+    if (lead)
+      models::writeSafetensors(weights, model_->hfStateDict(), {{"recipe", plan_.recipe_name}, {"step", std::to_string(s)}});
+    throw UserError(failure_ + "; a resume would run out at this step again, so change the recipe: " +
+                    (phase.empty() ? std::string("shorten the phase") : "end phase `" + phase + "` by step " + std::to_string(s)) +
+                    ", add data to its mixture, or drop `fresh`" +
+                    (lead ? "; then start a new run from the weights so far with `init from \"" + weights + "\"`" : ""));
+  }
   if (!failure_.empty())
     throw UserError(failure_ + "; the checkpoint at step " + std::to_string(s) + " is saved; " + resume_hint);
   char line[256];

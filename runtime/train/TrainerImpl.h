@@ -83,6 +83,7 @@ class Run {
   void setup();
   void setupRules(const std::vector<int64_t>& per_dataset);  // TrainRules.cpp
   void writeRunFiles(bool resumed);
+  void recordResume();  // run.json: what runs now, and each start
   void boundary(int64_t s);
   void enterPhase(size_t index);
   void leavePhase();
@@ -133,6 +134,7 @@ class Run {
   std::map<int64_t, int64_t> skip_batches_;  // step -> batches to discard before training it
   int64_t rollbacks_ = 0;
   int64_t consecutive_skips_ = 0;            // steps skipped in a row (`on nan: skip`, ...)
+  bool out_of_data_ = false;  // the failure is the data running out: a resume would fail again
   std::string failure_;                      // why the run ends unfinished (exit 1), after saving
   int interrupted_ = 0;                      // the stop signal that ended the run, 0 if none
   static constexpr int64_t kMaxConsecutiveSkips = 10;

@@ -344,6 +344,12 @@ TEST_F(DistributedTest, TwoProcessResumeIsBitIdentical) {
     if (c.path().filename() != "step_00000008") fs::remove_all(c.path());
   ASSERT_EQ(single(runtimeArgs(plan, {"--resume", runDir("regrouped")}), &err), 0) << err;
   const auto lc = metrics(runDir("regrouped"), "train");
+  // run.json says what runs now, and keeps every start: 2 processes, 2 again, then 1.
+  auto info = nlohmann::json::parse(std::ifstream(runDir("regrouped") + "/run.json"));
+  EXPECT_EQ(info["world_size"], 1);
+  ASSERT_EQ(info["starts"].size(), 3u) << info.dump();
+  EXPECT_EQ(info["starts"][0]["world_size"], 2);
+  EXPECT_EQ(info["starts"][2]["world_size"], 1);
   ASSERT_EQ(lc.size(), 15u);
   for (size_t i = 0; i < lc.size(); ++i)
     EXPECT_NEAR(la[i]["loss"].get<double>(), lc[i]["loss"].get<double>(), 1e-5) << "step " << i + 1;

@@ -509,6 +509,26 @@ TEST_F(RecipecRunTest, SigtermReachesTheTrainerWhichSavesAndTheTempPlanIsRemoved
   EXPECT_EQ(runToEnd(recipec({"./tiny.recipe", "--resume", dir}), &err), 0) << err;
 }
 
+// kill -9 of the trainer under `recipec run`: the advice names the run directory the runtime
+// chose (no --run-dir given), and that command resumes it.
+TEST_F(RecipecRunTest, AKilledTrainerNamesItsRunDirectoryToResume) {
+  Child c = spawn(recipec({"tiny.recipe", "--log-every", "1"}), root_, 7);
+  ASSERT_TRUE(c.readUntil("step 7/")) << c.text;
+  std::ifstream children("/proc/" + std::to_string(c.pid) + "/task/" + std::to_string(c.pid) + "/children");
+  pid_t trainer = -1;
+  ASSERT_TRUE(children >> trainer) << "no child of recipec";
+  ::kill(trainer, SIGKILL);
+  EXPECT_EQ(c.finish(), 128 + SIGKILL) << c.text;
+  const std::string say = "continue with `recipec run --resume ";
+  const auto at = c.text.find(say);
+  ASSERT_NE(at, std::string::npos) << c.text;
+  const std::string dir = c.text.substr(at + say.size(), c.text.find('`', at + say.size()) - (at + say.size()));
+  EXPECT_EQ(dir.find("DIR"), std::string::npos) << dir;
+  ASSERT_TRUE(fs::is_directory(root_ / dir)) << dir;
+  std::string err;
+  EXPECT_EQ(runToEnd(recipec({"--resume", dir}), &err), 0) << err;
+}
+
 TEST_F(RecipecRunTest, RunsListsEachRunWithItsStatus) {
   std::string err;
   ASSERT_EQ(runToEnd(recipec({"tiny.recipe", "--run-dir", runDir("done"), "--log-every", "1"}), &err), 0) << err;

@@ -228,6 +228,43 @@ TEST_F(MethodsTable, RecordFormsChangeWhatFocusRanks) {
   }
 }
 
+// A `fresh` round longer than the data never trained on ends with what works: a resume would
+// run out at the same step, so the advice is a changed recipe started from the weights so far,
+// which are written for it.
+TEST_F(MethodsTable, AFreshRoundOutOfDataAdvisesANewRunFromItsWeights) {
+  ::setenv("RECIPEC_RUNTIME", RECIPEC_RUNTIME_BIN, 1);
+  const auto recipe = root_ / "long-round.recipe";
+  std::ofstream(recipe) << R"(recipe "long-round"
+tokenizer tok = bytes()
+dataset a = text("corpus/a/*.txt", tokenizer = tok) split val 10%
+model net = gpt2 { layers: 1, d_model: 16, heads: 2, vocab: 257, ctx: 32 }
+train { model net; seq_len 32; batch 8; optimizer adamw(lr = 3e-3); seed 7 }
+phase round for 100k steps { mix { a: 1 }; fresh }
+)";
+  const auto dir = runDir("long-round");
+  auto run = recipec({"run", recipe.string(), "--run-dir", dir, "--quiet"});
+  ASSERT_EQ(run.rc, 1) << run.out;
+  EXPECT_NE(run.out.find("a resume would run out at this step again"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("end phase `round` by step "), std::string::npos) << run.out;
+  EXPECT_EQ(run.out.find("--resume"), std::string::npos) << run.out;
+  const auto at = run.out.find("init from \"");
+  ASSERT_NE(at, std::string::npos) << run.out;
+  const std::string weights = run.out.substr(at + 11, run.out.find('"', at + 11) - (at + 11));
+  ASSERT_TRUE(fs::exists(weights)) << weights;
+  // The advice works: a new run starts from those weights.
+  const auto next = root_ / "next-round.recipe";
+  std::ofstream(next) << R"(recipe "next-round"
+tokenizer tok = bytes()
+dataset a = text("corpus/a/*.txt", tokenizer = tok) split val 10%
+model net = gpt2 { layers: 1, d_model: 16, heads: 2, vocab: 257, ctx: 32 }
+train { model net; seq_len 32; batch 8; optimizer adamw(lr = 3e-3); seed 7; init from ")" +
+                            weights + R"(" }
+phase more for 2 steps { mix { a: 1 } }
+)";
+  auto again = recipec({"run", next.string(), "--run-dir", runDir("next-round"), "--quiet"});
+  EXPECT_EQ(again.rc, 0) << again.out;
+}
+
 // Rounds as Llama-3-SynE feeds them: two `fresh` phases never train a block twice, the
 // second's mixture is re-weighted from the first's perplexity change (with its reason), and
 // a run stopped inside round 2 resumes to the same weights (the sampler's record of drawn

@@ -137,6 +137,40 @@ TEST_F(TimelineTest, PercentTokensUntilAndIntervals) {
   EXPECT_EQ(p.train.schedule.total_steps, 20);
 }
 
+TEST_F(TimelineTest, PercentAfterAnUntilIsOfTheRunTheUntilFixes) {
+  // 10 steps, until 24, then 20%: the run is 24 / (1 - 0.2) = 30 steps, the phase 6
+  // (docs/language.md), the same rule the compiler uses (plan/RunLength.h).
+  auto p = tinyPlan(10);
+  plan::Phase b, c;
+  b.name = "b";
+  b.duration = {24, "steps", -1};
+  b.until = true;
+  c.name = "c";
+  c.duration = {20, "percent", -1};
+  p.phases.push_back(b);
+  p.phases.push_back(c);
+  const auto tl = resolveTimeline(p, {{"a", 80}, {"b", 40}});
+  ASSERT_EQ(tl.phases.size(), 3u);
+  EXPECT_EQ(tl.phases[1].end, 24);
+  EXPECT_EQ(tl.phases[2].start, 24);
+  EXPECT_EQ(tl.phases[2].end, 30);
+  EXPECT_EQ(p.train.schedule.total_steps, 30);
+}
+
+TEST_F(TimelineTest, PhasesPastATotalInEpochsAreRefused) {
+  // `total 1 epoch` (120 blocks / batch 8 = 15 steps) with a 2-epoch phase: 30 steps.
+  auto p = tinyPlan(10);
+  p.phases[0].duration = {2, "epochs", -1};
+  p.train.schedule.total = plan::Quantity{1, "epochs", -1};
+  try {
+    resolveTimeline(p, {{"a", 80}, {"b", 40}});
+    FAIL() << "expected PlanError";
+  } catch (const plan::PlanError& e) {
+    EXPECT_NE(std::string(e.what()).find("ends at step 30, past the run's total of 15 steps (total 1 epochs)"),
+              std::string::npos) << e.what();
+  }
+}
+
 TEST_F(TimelineTest, UnresolvableDurationsNameThePhase) {
   auto p = tinyPlan(10);
   p.phases[0].duration = {0, "rest", -1};

@@ -64,13 +64,42 @@ void AssignPhaseRangesPass::runOnOperation() {
   TrainConfigOp train = trainConfig(module);
   if (!train) return;
   train.setTotalSteps(t.total.value_or(-1));
+  // `total N epochs` counts epochs of the first phase's mixture. Where every phase counts in
+  // epochs of that same mixture (no later phase mixes its own), the epochs add up here; the
+  // runtime checks every other case once it knows the epochs' lengths (train/Timeline.cpp).
+  if (QuantityAttr total = train.getTotalAttr(); total && total.getUnit() == "epochs") {
+    double epochs = 0;
+    bool sameEpoch = true;
+    PhaseOp past;
+    for (auto [i, span] : llvm::enumerate(t.phases)) {
+      PhaseOp p = span.op;
+      QuantityAttr len = p.getLengthAttr();
+      sameEpoch = sameEpoch && p.getKind() == DurationKind::For && len && len.getUnit() == "epochs";
+      if (i > 0)
+        for (RuleOp r : p.getBody().getOps<RuleOp>()) sameEpoch = sameEpoch && r.getAction() != ActionKind::Mix;
+      if (!sameEpoch) break;
+      epochs += len.getNumber();
+      if (!past && epochs > total.getNumber() + 1e-9) past = p;
+    }
+    if (sameEpoch && past) {
+      auto d = past.emitError() << "[E0383] phase " << quoted(past.getName()) << " ends past the run's total of "
+                                << quantityText(total) << ": its phases add up to " << formatNumber(epochs) << " epochs";
+      d.attachNote(train.getLoc()) << "the run's length is set in this train block";
+      d.attachNote() << "help: shorten the phases, or raise `total` to " << formatNumber(epochs) << " epochs";
+      return signalPassFailure();
+    }
+  }
   // The schedule against the run, where its length is known here (else the runtime checks).
   QuantityAttr warmup = train.getWarmupAttr(), decay = train.getDecayAttr();
   auto steps = [](QuantityAttr q) -> int64_t { return q && q.isResolved() ? q.getSteps() : 0; };
+  auto written = [&](QuantityAttr q) {  // `50 steps`, `600k tokens = 40 steps`
+    return q.getUnit() == "steps" ? std::to_string(q.getSteps()) + " steps" : quantityText(q);
+  };
   if (t.total && steps(warmup) + steps(decay) > *t.total) {
-    auto d = train.emitError() << "[E0312] the schedule's " << (decay ? "warmup and decay (" : "warmup (")
-                               << quantityText(warmup) << (decay ? " + " + quantityText(decay) : std::string()) << " = "
-                               << steps(warmup) + steps(decay) << " steps) is longer than the run (" << *t.total << " steps)";
+    auto d = train.emitError() << "[E0312] the schedule's "
+                               << (decay ? "warmup and decay (" + written(warmup) + " + " + written(decay) + ")"
+                                         : "warmup (" + written(warmup) + ")")
+                               << " is longer than the run (" << *t.total << " steps)";
     d.attachNote() << "help: shorten `warmup`" << (decay ? " or `decay`" : "") << ", or give it as a share of the run (`warmup = 5%`)";
     return signalPassFailure();
   }

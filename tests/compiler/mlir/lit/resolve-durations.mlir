@@ -82,3 +82,18 @@ recipe.phase @b for #recipe.qty<1 epochs> {
 recipe.phase @c rest {
 }
 recipe.evaluate "ppl" on @d split "val" every #recipe.qty<50 percent>
+
+// -----
+
+// A `for N%` phase after an `until`: the until fixes the clock (24 steps), so the run is
+// 24 / (1 - 20%) = 30 steps and the phase 6 (plan/RunLength.h, the runtime's rule too).
+// CHECK-LABEL: module
+// CHECK:       recipe.phase @c for #recipe.qty<20 percent = 6 steps> {
+recipe.model @net = "gpt2" {layers = 1.0, d_model = 64.0, heads = 4.0}
+recipe.train_config @net seq_len 32 batch 8 micro_batch 8 optimizer "adamw"(lr = 1.0e-3, betas = (0.9, 0.95), eps = 1.0e-8, weight_decay = 0.0) grad_clip 1.0 schedule "constant"(warmup = #recipe.qty<0 steps>, min_lr = 0.0) precision "fp32" seed 0 total_steps -1
+recipe.phase @a for #recipe.qty<10 steps> {
+}
+recipe.phase @b until #recipe.qty<24 steps> {
+}
+recipe.phase @c for #recipe.qty<20 percent> {
+}
