@@ -16,7 +16,7 @@ namespace {
 const char* kBase = R"(recipe "t"
 tokenizer tok = bytes()
 dataset web = text("data/tiny.txt", tokenizer = tok) split val 10%
-model net = gpt2 { layers: 2, d_model: 64, heads: 4, vocab: 256, ctx: 128 }
+model net = gpt2 { layers: 2, d_model: 64, heads: 4, vocab: 257, ctx: 128 }
 train { model net; seq_len 64; batch 4; optimizer adamw(lr = 1e-3) }
 phase main for 100 steps { mix { web: 1 } }
 )";
