@@ -16,6 +16,7 @@ PACKAGES=(
   antlr4 libantlr4-runtime-dev
   libfmt-dev libspdlog-dev libgtest-dev nlohmann-json3-dev libcli11-dev
   libsentencepiece-dev sentencepiece libpcre2-dev
+  zlib1g-dev libzstd-dev zstd   # .gz and .zst text (runtime/data/formats; zstd: the tests make .zst)
   libgloo-dev   # headers only: torch's ProcessGroupGloo.hpp includes gloo's, which the wheel lacks
   python3.11-doc python-sympy-doc
   clang libclang-rt-14-dev

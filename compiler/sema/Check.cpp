@@ -2,12 +2,15 @@
 // Rules, phases and events are in CheckRules.cpp. Codes are listed in docs/errors.md.
 #include <glob.h>
 
+#include <filesystem>
+
 #include <cmath>
 #include <map>
 #include <sstream>
 
 #include "compiler/ast/Printer.h"
 #include "compiler/sema/Checker.h"
+#include "runtime/data/formats/TextFiles.h"
 
 namespace recipec::sema {
 
@@ -312,8 +315,10 @@ void Checker::checkDataset(const ast::DatasetDecl& ds) {
                                  : "e.g. shards(\"data/shards/web_*.bin\")";
     return;
   }
-  if (auto pat = string(c.fields[0].value.get(), "the dataset pattern"))
+  if (auto pat = string(c.fields[0].value.get(), "the dataset pattern")) {
     missingFile(*pat, c.fields[0].value->range, "dataset pattern", c.fields[0].value.get());
+    if (c.text == "text") checkTextData(c, *pat);
+  }
   bool hasTokenizer = false;
   for (size_t i = 1; i < c.fields.size(); ++i) {
     const auto& f = c.fields[i];
@@ -355,6 +360,29 @@ void Checker::checkDataset(const ast::DatasetDecl& ds) {
       d_.error("E0312", "split of " + fmtNumber(q.number) + "% is out of range (need 0% < split < 100%)", q.range);
     }
   }
+}
+
+// The first file a text dataset matches, read as prepare will read it (its first 64 KiB,
+// decompressed): a recipe whose data is not text in the form it says fails here, at the
+// dataset, not minutes into a run (runtime/data/formats/TextFiles.h is the one reader).
+void Checker::checkTextData(const Expr& source, const std::string& pattern) {
+  if (!opt_.checkFiles) return;
+  glob_t g{};
+  std::string first;
+  if (::glob(pattern.c_str(), 0, nullptr, &g) == 0)
+    for (size_t i = 0; i < g.gl_pathc && first.empty(); ++i)
+      if (std::filesystem::is_regular_file(g.gl_pathv[i])) first = g.gl_pathv[i];
+  globfree(&g);
+  if (first.empty()) return;  // W0401 says so
+  std::string field;
+  for (const auto& f : source.fields)
+    if (f.name.name == "field")
+      if (const Expr* v = resolve(f.value.get()); v && v->kind == K::String) field = v->text;
+  std::string help;
+  const std::string why = data::formats::probeTextFile(first, field, help);
+  if (why.empty()) return;
+  auto& d = d_.error("E0402", why, source.fields[0].value->range, "the first file this pattern matches");
+  d.help = help;
 }
 
 void Checker::checkMixtureObject(const Expr& objIn, bool allowSchedules, const char* what) {

@@ -27,6 +27,7 @@ class Checker {
   void checkLets();
   void checkTokenizer(const ast::TokenizerDecl& t);
   void checkDataset(const ast::DatasetDecl& ds);
+  void checkTextData(const ast::Expr& source, const std::string& pattern);  // E0402
   void checkMixtureObject(const ast::Expr& obj, bool allowSchedules, const char* what);
   void checkModel(const ast::ModelDecl& m);
   void checkTrain();

@@ -13,6 +13,7 @@
 
 #include "runtime/data/DataError.h"
 #include "runtime/data/Tokenizer.h"
+#include "runtime/data/formats/TextFiles.h"
 
 namespace fs = std::filesystem;
 
@@ -95,9 +96,7 @@ std::vector<std::string> expandGlobs(const std::vector<std::string>& patterns, c
 }
 
 std::string effectiveJsonField(const std::string& path, const std::string& json_field) {
-  if (!json_field.empty()) return json_field;
-  if (endsWith(path, ".jsonl") || endsWith(path, ".ndjson")) return "text";
-  return "";
+  return formats::documentField(path, json_field);
 }
 
 std::string readFileRange(const std::string& path, int64_t begin, int64_t end) {
@@ -124,7 +123,12 @@ std::vector<TextWork> splitTextWork(const std::vector<std::string>& files, const
     std::error_code ec;
     const int64_t size = int64_t(fs::file_size(path, ec));
     if (ec) throw DataError("cannot read `" + path + "`: " + ec.message());
-    if (field.empty() || size <= chunk_bytes) {
+    // Never tokenize what is not text: the file's bytes against its name, before any work.
+    std::string help;
+    if (std::string why = formats::probeTextFile(path, json_field, help); !why.empty())
+      throw DataError(why + (help.empty() ? "" : "; " + help));
+    // A compressed stream is read from its start: one unit of work per file.
+    if (field.empty() || size <= chunk_bytes || formats::codecOfName(path) != formats::Codec::None) {
       work.push_back({path, field, 0, size, 1});
       continue;
     }
@@ -151,36 +155,96 @@ std::vector<TextWork> splitTextWork(const std::vector<std::string>& files, const
   return work;
 }
 
-void readDocuments(const TextWork& work, const std::function<void(std::string_view)>& on_doc) {
-  const std::string data = readFileRange(work.path, work.begin, work.end);
-  if (work.json_field.empty()) {
-    on_doc(data);
-    return;
-  }
-  int64_t line_no = work.first_line;
+namespace {
+
+// Each JSON line of `text` (whose first line is `line_no`): its field's string to `on_doc`.
+// Returns the number of lines read.
+int64_t eachJsonLine(std::string_view text, const std::string& path, int64_t line_no, const std::string& field,
+                     const std::function<void(std::string_view)>& on_doc) {
+  int64_t lines = 0;
   size_t start = 0;
-  while (start < data.size()) {
-    size_t nl = data.find('\n', start);
-    if (nl == std::string::npos) nl = data.size();
-    std::string_view line(data.data() + start, nl - start);
+  while (start < text.size()) {
+    size_t nl = text.find('\n', start);
+    if (nl == std::string_view::npos) nl = text.size();
+    std::string_view line = text.substr(start, nl - start);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.find_first_not_of(" \t") != std::string_view::npos) {
-      const std::string where = "`" + work.path + ":" + std::to_string(line_no) + "`";
+      const std::string where = "`" + path + ":" + std::to_string(line_no + lines) + "`";
       nlohmann::json j;
       try {
         j = nlohmann::json::parse(line);
       } catch (const nlohmann::json::parse_error& e) {
         throw DataError(where + " is not a JSON line: " + e.what());
       }
-      auto it = j.is_object() ? j.find(work.json_field) : j.end();
-      if (!j.is_object() || it == j.end())
-        throw DataError(where + " has no field `" + work.json_field + "`");
-      if (!it->is_string()) throw DataError(where + ": field `" + work.json_field + "` is not a string");
+      auto it = j.is_object() ? j.find(field) : j.end();
+      if (!j.is_object() || it == j.end()) throw DataError(where + " has no field `" + field + "`");
+      if (!it->is_string()) throw DataError(where + ": field `" + field + "` is not a string");
       on_doc(it->get_ref<const std::string&>());
     }
-    ++line_no;
+    ++lines;
     start = nl + 1;
   }
+  return lines;
+}
+
+// A JSON file holding one array of records: each record's field is a document.
+void eachArrayRecord(const std::string& text, const std::string& path, const std::string& field,
+                     const std::function<void(std::string_view)>& on_doc) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw DataError("`" + path + "` is not a JSON array: " + e.what());
+  }
+  if (!j.is_array()) throw DataError("`" + path + "` is not a JSON array of records");
+  for (size_t i = 0; i < j.size(); ++i) {
+    auto it = j[i].is_object() ? j[i].find(field) : j[i].end();
+    if (!j[i].is_object() || it == j[i].end() || !it->is_string())
+      throw DataError("`" + path + "` record " + std::to_string(i) + " has no string field `" + field + "`");
+    on_doc(it->get_ref<const std::string&>());
+  }
+}
+
+bool startsArray(std::string_view text) {
+  const size_t first = text.find_first_not_of(" \t\r\n");
+  return first != std::string_view::npos && text[first] == '[';
+}
+
+}  // namespace
+
+void readDocuments(const TextWork& work, const std::function<void(std::string_view)>& on_doc) {
+  if (formats::codecOfName(work.path) == formats::Codec::None) {
+    const std::string data = readFileRange(work.path, work.begin, work.end);
+    if (work.json_field.empty()) on_doc(data);
+    else if (work.begin == 0 && startsArray(data)) eachArrayRecord(data, work.path, work.json_field, on_doc);
+    else eachJsonLine(data, work.path, work.first_line, work.json_field, on_doc);
+    return;
+  }
+  // Compressed: streamed, whole lines at a time (the decoded file is never held whole unless
+  // it is one document or one JSON array).
+  if (work.json_field.empty()) {
+    on_doc(formats::readText(work.path));
+    return;
+  }
+  formats::DecodedStream in(work.path);
+  std::string pending;
+  std::vector<char> buf(1 << 20);
+  int64_t line_no = 1;
+  bool first = true, array = false;
+  for (size_t n; (n = in.read(buf.data(), buf.size())) > 0;) {
+    pending.append(buf.data(), n);
+    if (first && pending.find_first_not_of(" \t\r\n") != std::string::npos) {
+      array = startsArray(pending);
+      first = false;
+    }
+    if (array) continue;
+    const size_t last = pending.rfind('\n');
+    if (last == std::string::npos) continue;
+    line_no += eachJsonLine(std::string_view(pending.data(), last + 1), work.path, line_no, work.json_field, on_doc);
+    pending.erase(0, last + 1);
+  }
+  if (array) eachArrayRecord(pending, work.path, work.json_field, on_doc);
+  else eachJsonLine(pending, work.path, line_no, work.json_field, on_doc);
 }
 
 }  // namespace recipec::data

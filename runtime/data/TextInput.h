@@ -8,12 +8,15 @@
 //   matches nothing throws DataError naming it: a typo must not silently train on less data.
 //   Hidden files (leading `.`) are matched only by a pattern component that starts with `.`.
 //
-//   Document formats: with a json_field, or for a `.jsonl`/`.ndjson` file (field "text"), every
-//   non-empty line is a JSON object and the field's string is one document; any other file is
+//   Files and document forms are read through runtime/data/formats/TextFiles.h (the one
+//   reader): .gz and .zst streamed, binary and non-UTF-8 files refused before any work
+//   (splitTextWork probes each file). With a json_field, or for a *.jsonl / *.ndjson / *.json
+//   name (field "text"), every non-empty line is a JSON object and the field's string is one
+//   document (a file starting with `[` is one JSON array of such objects); any other file is
 //   one document as a whole. A bad line throws DataError with `file:line`.
-//   A file can be cut into byte ranges at line boundaries (splitTextWork) so one big JSON-lines
-//   file is tokenized by several threads; reading the ranges in order gives every document
-//   exactly once, in file order.
+//   An uncompressed file can be cut into byte ranges at line boundaries (splitTextWork) so
+//   one big JSON-lines file is tokenized by several threads; reading the ranges in order
+//   gives every document exactly once, in file order.
 #pragma once
 
 #include <cstdint>

@@ -31,15 +31,6 @@ void writeLlmcShard(const std::string& path, const std::vector<uint16_t>& toks, 
   out.write(reinterpret_cast<const char*>(toks.data()), std::streamsize(toks.size() * 2));
 }
 
-std::string errorOf(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const DataError& e) {
-    return e.what();
-  }
-  return "";
-}
-
 void expectContains(const std::string& s, const std::string& part) {
   EXPECT_NE(s.find(part), std::string::npos) << "message: " << s << "\nmissing: " << part;
 }

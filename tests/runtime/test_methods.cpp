@@ -228,6 +228,59 @@ TEST_F(MethodsTable, RecordFormsChangeWhatFocusRanks) {
   }
 }
 
+// Corpora as they ship: JSON lines compressed with gzip (Dolma) and zstd (SlimPajama, DCLM)
+// train from a recipe like any other text; `check` refuses a gzip file whose name hides it.
+TEST_F(MethodsTable, GzipAndZstdJsonLinesTrainFromARecipe) {
+  ::setenv("RECIPEC_RUNTIME", RECIPEC_RUNTIME_BIN, 1);
+  fs::create_directories(root_ / "packed");
+  {
+    std::ofstream out(root_ / "packed/docs.jsonl");
+    for (const auto& f : fs::directory_iterator(root_ / "corpus/a")) {
+      std::ifstream in(f.path());
+      std::stringstream ss;
+      ss << in.rdbuf();
+      out << nlohmann::json{{"text", ss.str()}}.dump() << "\n";
+    }
+  }
+  const std::string packed = (root_ / "packed").string();
+  ASSERT_EQ(std::system(("gzip -kn '" + packed + "/docs.jsonl' && zstd -q -k '" + packed + "/docs.jsonl'").c_str()), 0)
+      << "gzip and zstd (Debian's) make the inputs";
+  const auto recipe = root_ / "packed.recipe";
+  std::ofstream(recipe) << R"(recipe "packed"
+tokenizer tok = bytes()
+dataset g = text("packed/*.jsonl.gz", tokenizer = tok) split val 10%
+dataset z = text("packed/*.jsonl.zst", tokenizer = tok) split val 10%
+model net = gpt2 { layers: 1, d_model: 16, heads: 2, vocab: 257, ctx: 32 }
+train { model net; seq_len 32; batch 8; optimizer adamw(lr = 3e-3); seed 7 }
+phase a for 5 steps { mix { g: 0.5, z: 0.5 } }
+evaluate ppl on g.val every 5 steps
+)";
+  auto check = recipec({"check", recipe.string()});
+  EXPECT_EQ(check.rc, 0) << check.out;
+  const auto dir = runDir("packed");
+  auto run = recipec({"run", recipe.string(), "--run-dir", dir, "--quiet", "--log-every", "1"});
+  ASSERT_EQ(run.rc, 0) << run.out;
+  EXPECT_EQ(metrics(dir, "train").size(), 5u);
+  // A gzip file under a plain name: refused at check, and by run before any step.
+  fs::create_directories(root_ / "hidden");
+  fs::copy_file(packed + "/docs.jsonl.gz", (root_ / "hidden/docs.jsonl").string());
+  const auto hidden = root_ / "hidden.recipe";
+  std::ofstream(hidden) << R"(recipe "hidden"
+tokenizer tok = bytes()
+dataset h = text("hidden/*.jsonl", tokenizer = tok)
+model net = gpt2 { layers: 1, d_model: 16, heads: 2, vocab: 257, ctx: 32 }
+train { model net; seq_len 32; batch 8; optimizer adamw(lr = 3e-3) }
+phase a for 5 steps { mix { h: 1 } }
+)";
+  auto refused = recipec({"check", hidden.string()});
+  EXPECT_EQ(refused.rc, 1) << refused.out;
+  EXPECT_NE(refused.out.find("error[E0402]: `hidden/docs.jsonl` is gzip data, but the name does not end in .gz"),
+            std::string::npos) << refused.out;
+  auto notRun = recipec({"run", hidden.string(), "--run-dir", runDir("hidden"), "--quiet"});
+  EXPECT_EQ(notRun.rc, 1) << notRun.out;
+  EXPECT_FALSE(fs::exists(runDir("hidden") + "/metrics.jsonl"));
+}
+
 // A `fresh` round longer than the data never trained on ends with what works: a resume would
 // run out at the same step, so the advice is a changed recipe started from the weights so far,
 // which are written for it.
