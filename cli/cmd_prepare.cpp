@@ -13,13 +13,20 @@ namespace recipec::cli {
 
 namespace {
 
-// "gpt2_bpe:data/gpt2", "sentencepiece:data/llama/tokenizer.model", "bytes"
+// "gpt2_bpe:data/gpt2", "sentencepiece:data/llama/tokenizer.model", "bytes". A kind that is
+// not one is a usage error of `-t`, said in its own words (exit 1).
 plan::Tokenizer parseTokenizerSpec(const std::string& spec) {
   plan::Tokenizer t;
   auto colon = spec.find(':');
-  t.name = "cli";
+  t.name = "-t " + spec;
   t.kind = spec.substr(0, colon);
   if (colon != std::string::npos) t.path = spec.substr(colon + 1);
+  if (t.kind != "gpt2_bpe" && t.kind != "sentencepiece" && t.kind != "bytes") {
+    std::cerr << "error: `-t " << spec << "`: `" << t.kind << "` is not a tokenizer kind\n"
+              << "  = help: write KIND:PATH with KIND gpt2_bpe, sentencepiece or bytes: `-t gpt2_bpe:data/gpt2`, "
+                 "`-t sentencepiece:data/llama/tokenizer.model`, `-t bytes`\n";
+    throw Exit{kUserError};
+  }
   return t;
 }
 

@@ -178,9 +178,15 @@ void Checker::missingFile(const std::string& pattern, const diag::SourceRange& a
                                                    : "the path, from constant `" + written->text + "`"});
     }
     if (!opt_.missingFilesAreErrors) d.notes.push_back("`recipec run` stops with an error if it is still missing then");
+    // scripts/setup.sh builds data/ (the default corpus and tokenizers); for a path of the
+    // user's own it would be the wrong advice.
+    const bool defaultData = pattern.rfind("data/", 0) == 0;
     d.help = std::string(what) == "weights file"
                  ? "produce it with an earlier `recipec run --run-dir DIR` (DIR/model.safetensors)"
-                 : "run `scripts/setup.sh` to build the default corpus and tokenizers";
+             : defaultData ? "run `scripts/setup.sh` to build the default corpus and tokenizers under data/"
+             : std::string(what) == "tokenizer file"
+                 ? "check the path: a gpt2_bpe folder holds encoder.json and vocab.bpe, a sentencepiece path is its .model file"
+                 : "check the path: relative paths resolve from the directory `recipec` runs in";
   }
 }
 

@@ -2,6 +2,8 @@
 // the step itself is in TrainStep.cpp, checkpoints in TrainState.cpp).
 #include "runtime/train/Trainer.h"
 
+#include "runtime/data/Sources.h"
+
 #include <algorithm>
 #include <cmath>
 #include <csignal>
@@ -266,6 +268,42 @@ void Run::writeRunFiles(bool resumed) {
 
 // A resume may run on another machine or process count: run.json says what runs now
 // (world_size, device, ...) and keeps each start in `starts`, the first one included.
+// The newest checkpoint folder of the run, for advice ("" when there is none).
+static std::string newestCheckpoint(const std::string& checkpoints) {
+  std::string newest;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(checkpoints, ec))
+    if (e.is_directory() && e.path().filename().string().rfind("step_", 0) == 0 && e.path().string() > newest)
+      newest = e.path().string();
+  return newest;
+}
+
+// A resume reads the data the run started on, or nothing: its checkpoint's place in the
+// blocks (and so every later batch) means only that data.
+void Run::checkSources(bool resumed) {
+  const nlohmann::json now = data::sourceFingerprints(plan_);
+  const std::string record = dir_->file("sources.json");
+  if (!resumed || !std::filesystem::exists(record)) {  // a start (or a run from before this record)
+    dir_->writeFile("sources.json", now.dump(1) + "\n");
+    return;
+  }
+  nlohmann::json then;
+  try {
+    then = nlohmann::json::parse(std::ifstream(record));
+  } catch (const nlohmann::json::exception& e) {
+    throw UserError("the run's record of its data `" + record + "` is unreadable: " + e.what());
+  }
+  const std::string changed = data::sourcesChanged(then, now);
+  if (changed.empty()) return;
+  const std::string ckpt = newestCheckpoint(dir_->checkpoints());
+  throw UserError("the data changed since run `" + dir_->path() + "` started: " + changed +
+                  "; a resume reads the data its checkpoint points into, so it cannot continue on this data"
+                  "\n  = help: restore the file to resume" +
+                  (ckpt.empty() ? std::string(", or start a new run")
+                                : ", or start a new run from the checkpoint's weights on the new data: `init from \"" +
+                                      ckpt + "/model.safetensors\"` in the recipe's train block"));
+}
+
 void Run::recordResume() {
   nlohmann::json info;
   try {
@@ -360,6 +398,7 @@ RunResult Run::execute() {
   run_path_ = comm_->broadcastString(lead ? dir_->path() : std::string());
   const bool started = comm_->broadcastString(lead && resume && dir_->started() ? "1" : "0") == "1";
   if (lead) writeRunFiles(started);
+  if (lead) checkSources(started);
   if (const char* out = std::getenv("RECIPEC_RUN_DIR_OUT"); out && lead) {
     std::ofstream(out) << run_path_ << "\n";  // for `recipec run`'s advice if this process is killed
   }

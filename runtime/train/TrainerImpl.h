@@ -84,6 +84,7 @@ class Run {
   void setupRules(const std::vector<int64_t>& per_dataset);  // TrainRules.cpp
   void writeRunFiles(bool resumed);
   void recordResume();  // run.json: what runs now, and each start
+  void checkSources(bool resumed);  // sources.json: written at the start, compared on resume
   void boundary(int64_t s);
   void enterPhase(size_t index);
   void leavePhase();

@@ -529,6 +529,31 @@ TEST_F(RecipecRunTest, AKilledTrainerNamesItsRunDirectoryToResume) {
   EXPECT_EQ(runToEnd(recipec({"--resume", dir}), &err), 0) << err;
 }
 
+// Data edited between a run and its resume: refused by name, whatever the edit, before any
+// checkpoint is read (never "the checkpoint is damaged"), with a way forward that works.
+TEST_F(RecipecRunTest, AResumeOnChangedDataIsRefusedNamingTheFile) {
+  const auto dir = runDir("edited");
+  std::string err;
+  ASSERT_EQ(runToEnd(recipec({"tiny.recipe", "--run-dir", dir, "--until-step", "5"}), &err), 0) << err;
+  fs::path source;
+  for (const auto& f : fs::directory_iterator(root_ / "corpus/a")) source = std::max(source, f.path());
+  const std::string original = readFile(source.string());
+  std::string edited = original;
+  edited[edited.size() / 2] = edited[edited.size() / 2] == 'x' ? 'y' : 'x';  // same length
+  std::ofstream(source, std::ios::binary) << edited;
+  EXPECT_EQ(runToEnd(recipec({"--resume", dir}), &err), 1) << err;
+  EXPECT_NE(err.find(source.filename().string() + "` was edited (the same size, different content)"), std::string::npos)
+      << err;
+  EXPECT_EQ(err.find("damaged"), std::string::npos) << err;
+  EXPECT_NE(err.find("init from \"" + dir + "/checkpoints/step_"), std::string::npos) << err;
+  std::ofstream(source, std::ios::binary) << original << "one more document\n";
+  EXPECT_EQ(runToEnd(recipec({"--resume", dir}), &err), 1) << err;
+  EXPECT_NE(err.find("` grew from " + std::to_string(original.size()) + " to "), std::string::npos) << err;
+  // Restored, the run resumes and finishes.
+  std::ofstream(source, std::ios::binary) << original;
+  EXPECT_EQ(runToEnd(recipec({"--resume", dir}), &err), 0) << err;
+}
+
 TEST_F(RecipecRunTest, RunsListsEachRunWithItsStatus) {
   std::string err;
   ASSERT_EQ(runToEnd(recipec({"tiny.recipe", "--run-dir", runDir("done"), "--log-every", "1"}), &err), 0) << err;
