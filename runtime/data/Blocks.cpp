@@ -24,7 +24,10 @@ TokenCorpus::TokenCorpus(const std::vector<std::string>& shard_paths, int32_t eo
     }
     num_tokens_ += s.numTokens();
     if (s.maxToken() < 0) max_known = false;
-    max_token_ = std::max(max_token_, s.maxToken());
+    if (s.maxToken() > max_token_) {
+      max_token_ = s.maxToken();
+      max_token_shard_ = int(shards_.size()) - 1;
+    }
   }
   if (!max_known) max_token_ = -1;
 }

@@ -42,12 +42,20 @@ class TokenCorpus {
   const ShardReader& shard(int i) const { return shards_.at(size_t(i)); }
   int32_t eotId() const { return eot_id_; }
   int32_t maxToken() const { return max_token_; }  // -1 if unknown (no scan)
+  // "`file` holds token id N at token offset K": where maxToken() is, for messages.
+  std::string whereMaxToken() const {
+    if (max_token_shard_ < 0) return "token id " + std::to_string(max_token_);
+    const ShardReader& s = shards_[size_t(max_token_shard_)];
+    return "`" + s.path() + "` holds token id " + std::to_string(max_token_) + " at token offset " +
+           std::to_string(s.maxTokenOffset());
+  }
   std::vector<int32_t> docTokens(int64_t i) const;
 
  private:
   std::vector<ShardReader> shards_;
   std::vector<Doc> docs_;
   int64_t num_tokens_ = 0;
+  int max_token_shard_ = -1;
   int32_t eot_id_;
   int32_t max_token_ = -1;
 };

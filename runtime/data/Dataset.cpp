@@ -55,9 +55,11 @@ std::vector<std::string> datasetShardPaths(const plan::Dataset& ds, const plan::
   if (ds.paths.empty()) throw DataError("dataset `" + ds.name + "` has no paths");
   if (ds.kind == "shards") {
     std::vector<std::string> out;
+    // llm.c shards and Megatron-LM datasets (.bin, beside their .idx), NumPy token arrays.
     for (const auto& f : expandGlobs(ds.paths, base_dir))
-      if (endsWith(f, ".bin")) out.push_back(f);
-    if (out.empty()) throw DataError("dataset `" + ds.name + "`: its paths match no `.bin` shard files");
+      if (endsWith(f, ".bin") || endsWith(f, ".npy")) out.push_back(f);
+    if (out.empty())
+      throw DataError("dataset `" + ds.name + "`: its paths match no token files (llm.c or Megatron `.bin`, NumPy `.npy`)");
     return out;
   }
   if (ds.kind != "text")
@@ -165,8 +167,8 @@ OpenedDataset openDataset(const plan::Dataset& ds, const plan::Tokenizer* tok, c
   }
   auto corpus = std::make_shared<const TokenCorpus>(out.shards, eot);
   if (vocab > 0 && corpus->maxToken() >= vocab)
-    throw DataError("dataset `" + ds.name + "` holds token id " + std::to_string(corpus->maxToken()) +
-                    " but its tokenizer has only " + std::to_string(vocab) + " ids");
+    throw DataError("dataset `" + ds.name + "`: " + corpus->whereMaxToken() + ", but its tokenizer has only " +
+                    std::to_string(vocab) + " ids");
   out.corpus = corpus;
   if (!ds.val_paths.empty()) {
     out.train = std::make_shared<const BlockStore>(corpus, Split::kAll, 0.0, seq_len);

@@ -80,6 +80,138 @@ std::string writeShard(const std::string& path, const std::vector<int32_t>& toke
   return sha;
 }
 
+namespace {
+
+int32_t readInt32(const uint8_t* p) {
+  int32_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+bool isNpy(int fd) {
+  char head[6];
+  return ::pread(fd, head, 6, 0) == 6 && std::memcmp(head, "\x93NUMPY", 6) == 0;
+}
+
+// `x.bin` beside `x.idx` whose magic is Megatron-LM's: the path of the index, else "".
+std::string megatronIndexOf(const std::string& path) {
+  if (path.size() < 4 || path.compare(path.size() - 4, 4, ".bin") != 0) return "";
+  const std::string idx = path.substr(0, path.size() - 4) + ".idx";
+  std::ifstream in(idx, std::ios::binary);
+  char magic[9];
+  if (!in.read(magic, 9) || std::memcmp(magic, "MMIDIDX\0\0", 9) != 0) return "";
+  return idx;
+}
+
+struct NpyLayout {
+  size_t width = 0, offset = 0;
+  int64_t count = 0;
+  bool is_signed = false;
+};
+
+// NumPy's .npy: magic, version, a header dict ('descr', 'fortran_order', 'shape'), the data.
+NpyLayout npyLayout(const std::string& path, const uint8_t* map, size_t size) {
+  NpyLayout l;
+  const int major = map[6];
+  size_t header_len = 0, start = 0;
+  if (major == 1) {
+    header_len = size_t(map[8]) | size_t(map[9]) << 8;
+    start = 10;
+  } else if ((major == 2 || major == 3) && size >= 12) {
+    header_len = size_t(map[8]) | size_t(map[9]) << 8 | size_t(map[10]) << 16 | size_t(map[11]) << 24;
+    start = 12;
+  } else {
+    fail(path, "is a .npy of unsupported version " + std::to_string(major));
+  }
+  if (start + header_len > size) fail(path, "is truncated inside its .npy header");
+  const std::string header(reinterpret_cast<const char*>(map) + start, header_len);
+  auto field = [&](const std::string& key) {
+    const size_t at = header.find("'" + key + "'");
+    if (at == std::string::npos) fail(path, "has a .npy header without '" + key + "'");
+    const size_t colon = header.find(':', at);
+    return header.substr(colon + 1);
+  };
+  const std::string descr = field("descr");
+  const size_t q1 = descr.find('\''), q2 = descr.find('\'', q1 + 1);
+  const std::string type = q1 == std::string::npos || q2 == std::string::npos ? "" : descr.substr(q1 + 1, q2 - q1 - 1);
+  if (type == "<u2" || type == "|u2") l.width = 2;
+  else if (type == "<u4") l.width = 4;
+  else if (type == "<i4") { l.width = 4; l.is_signed = true; }
+  else
+    fail(path, "is a .npy array of `" + type + "`; token arrays are uint16 (<u2), uint32 (<u4) or int32 (<i4)");
+  if (field("fortran_order").find("True") < field("fortran_order").find(','))
+    fail(path, "is a Fortran-ordered .npy array; token arrays are 1-D");
+  const std::string shape = field("shape");
+  const size_t open = shape.find('('), close = shape.find(')');
+  const std::string dims = shape.substr(open + 1, close - open - 1);
+  const size_t comma = dims.find(',');
+  if (comma == std::string::npos || dims.find_first_not_of(" ", comma + 1) != std::string::npos)
+    fail(path, "is a .npy array of shape (" + dims + "); token arrays are 1-D (N,)");
+  l.count = std::stoll(dims.substr(0, comma));
+  l.offset = start + header_len;
+  const size_t expected = l.offset + size_t(l.count) * l.width;
+  if (size != expected)
+    fail(path, "holds " + std::to_string(size - l.offset) + " bytes of data, but its .npy header declares " +
+                   std::to_string(l.count) + " tokens (" + std::to_string(size_t(l.count) * l.width) + " bytes)");
+  return l;
+}
+
+struct MegatronLayout {
+  size_t width = 0;
+  bool is_signed = false;
+  std::vector<int64_t> doc_starts;
+};
+
+// Megatron-LM's indexed dataset: `x.idx` = magic, version 1, dtype, sequence and document
+// counts, sequence lengths (int32), sequence byte offsets (int64), document indices (int64:
+// the sequence each document starts at, then the sequence count). `x.bin` is the tokens.
+MegatronLayout megatronLayout(const std::string& path, const std::string& idx, size_t bin_size) {
+  MegatronLayout l;
+  std::ifstream in(idx, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto need = [&](size_t at, size_t n) {
+    if (at + n > bytes.size()) fail(idx, "is truncated (Megatron index of `" + path + "`)");
+  };
+  auto u64 = [&](size_t at) { need(at, 8); uint64_t v; std::memcpy(&v, bytes.data() + at, 8); return v; };
+  if (u64(9) != 1) fail(idx, "is a Megatron index of version " + std::to_string(u64(9)) + " (expected 1)");
+  need(17, 1);
+  const int dtype = static_cast<unsigned char>(bytes[17]);
+  if (dtype == 8) l.width = 2;                          // uint16
+  else if (dtype == 4) { l.width = 4; l.is_signed = true; }  // int32
+  else fail(idx, "has token dtype code " + std::to_string(dtype) + "; recipec reads uint16 (8) and int32 (4)");
+  const uint64_t seqs = u64(18), docs = u64(26);
+  size_t at = 34;
+  need(at, seqs * 4 + seqs * 8 + docs * 8);
+  std::vector<int32_t> lengths(seqs);
+  std::memcpy(lengths.data(), bytes.data() + at, seqs * 4);
+  at += seqs * 4;
+  std::vector<int64_t> pointers(seqs), doc_index(docs);
+  std::memcpy(pointers.data(), bytes.data() + at, seqs * 8);
+  at += seqs * 8;
+  std::memcpy(doc_index.data(), bytes.data() + at, docs * 8);
+  if (bin_size % l.width != 0) fail(path, "is not a whole number of " + std::to_string(l.width) + "-byte tokens");
+  int64_t total = 0;
+  for (uint64_t i = 0; i < seqs; ++i) {
+    if (lengths[i] < 0 || pointers[i] != total * int64_t(l.width))
+      fail(idx, "places sequence " + std::to_string(i) + " at byte " + std::to_string(pointers[i]) + " where " +
+                     std::to_string(total * int64_t(l.width)) + " was expected");
+    total += lengths[i];
+  }
+  if (size_t(total) * l.width != bin_size)
+    fail(path, "holds " + std::to_string(bin_size / l.width) + " tokens, but its index `" + idx + "` counts " +
+                   std::to_string(total));
+  if (docs == 0 || doc_index.front() != 0 || uint64_t(doc_index.back()) != seqs)
+    fail(idx, "has document indices that do not run from 0 to its sequence count");
+  for (uint64_t d = 0; d + 1 < docs; ++d) {
+    if (doc_index[d + 1] < doc_index[d]) fail(idx, "has decreasing document indices at entry " + std::to_string(d + 1));
+    if (doc_index[d + 1] == doc_index[d]) continue;  // an empty document
+    l.doc_starts.push_back(pointers[size_t(doc_index[d])] / int64_t(l.width));
+  }
+  return l;
+}
+
+}  // namespace
+
 ShardReader::ShardReader(const std::string& path, int32_t eot_id, Verify verify) : path_(path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) fail(path, std::string("cannot be opened: ") + std::strerror(errno));
@@ -89,19 +221,41 @@ ShardReader::ShardReader(const std::string& path, int32_t eot_id, Verify verify)
     fail(path, "is not a regular file");
   }
   map_size_ = size_t(st.st_size);
-  if (map_size_ < kHeaderBytes) {
+  const bool npy = map_size_ >= 10 && isNpy(fd);
+  const std::string idx = npy ? std::string() : megatronIndexOf(path);
+  if (!npy && idx.empty() && map_size_ < kHeaderBytes) {
     ::close(fd);
     fail(path, "is truncated: " + std::to_string(map_size_) + " bytes, but the header alone is 1024");
   }
-  void* m = ::mmap(nullptr, map_size_, PROT_READ, MAP_PRIVATE, fd, 0);
+  void* m = map_size_ == 0 ? MAP_FAILED : ::mmap(nullptr, map_size_, PROT_READ, MAP_PRIVATE, fd, 0);
   ::close(fd);
-  if (m == MAP_FAILED) fail(path, std::string("cannot be mapped: ") + std::strerror(errno));
+  if (m == MAP_FAILED) fail(path, map_size_ == 0 ? std::string("is empty") : std::string("cannot be mapped: ") + std::strerror(errno));
   map_ = static_cast<const uint8_t*>(m);
   body_ = map_ + kHeaderBytes;
   try {
+    size_t width = 0;
+    bool megatron_docs = false;
+    if (npy) {
+      const NpyLayout l = npyLayout(path, map_, map_size_);
+      width = l.width;
+      signed_ = l.is_signed;
+      num_tokens_ = l.count;
+      body_ = map_ + l.offset;
+      version_ = width == 2 ? 1 : 2;
+    } else if (!idx.empty() && readInt32(map_) != kShardMagic && readInt32(map_) != kLlmcLlama3Magic) {
+      const MegatronLayout l = megatronLayout(path, idx, map_size_);
+      width = l.width;
+      signed_ = l.is_signed;
+      num_tokens_ = int64_t(map_size_ / width);
+      body_ = map_;
+      version_ = width == 2 ? 1 : 2;
+      doc_starts_ = l.doc_starts;
+      megatron_docs = true;
+    } else {
+      if (map_size_ < kHeaderBytes)
+        fail(path, "is truncated: " + std::to_string(map_size_) + " bytes, but the header alone is 1024");
     int32_t h[3];
     std::memcpy(h, map_, sizeof(h));
-    size_t width = 0;
     if (h[0] == kShardMagic && (h[1] == 1 || h[1] == 2)) {
       version_ = h[1];
       width = h[1] == 1 ? 2 : 4;
@@ -122,9 +276,10 @@ ShardReader::ShardReader(const std::string& path, int32_t eot_id, Verify verify)
     if (map_size_ > expected)
       fail(path, "has " + std::to_string(map_size_ - expected) + " bytes after the " + std::to_string(num_tokens_) +
                      " tokens its header declares (size mismatch)");
+    }
 
     const std::string side_path = path + ".json";
-    std::ifstream side_in(side_path);
+    std::ifstream side_in(npy || megatron_docs ? std::string() : side_path);
     bool scanned = false;
     if (side_in) {
       has_sidecar_ = true;
@@ -160,13 +315,21 @@ ShardReader::ShardReader(const std::string& path, int32_t eot_id, Verify verify)
     if (!has_sidecar_ || scanned) {
       // One pass: the largest id (checked against the model's vocabulary) and, for a shard
       // from llm.c, document starts at end-of-text tokens.
-      const bool find_docs = !has_sidecar_;
+      // Megatron's index gives the documents; a .npy array splits at end-of-text like llm.c.
+      const bool find_docs = !has_sidecar_ && !megatron_docs;
       if (find_docs && num_tokens_ > 0 && (eot_id < 0 || token(0) != eot_id)) doc_starts_.push_back(0);
       int32_t mx = -1;
       for (int64_t i = 0; i < num_tokens_; ++i) {
-        int32_t t = width == 2 ? int32_t(reinterpret_cast<const uint16_t*>(body_)[i])
-                               : reinterpret_cast<const int32_t*>(body_)[i];
-        mx = std::max(mx, t);
+        const int64_t t = width == 2 ? int64_t(reinterpret_cast<const uint16_t*>(body_)[i])
+                          : signed_  ? int64_t(reinterpret_cast<const int32_t*>(body_)[i])
+                                     : int64_t(reinterpret_cast<const uint32_t*>(body_)[i]);
+        if (t < 0 || t > INT32_MAX)
+          fail(path, "holds token id " + std::to_string(t) + " at token offset " + std::to_string(i) +
+                         ": not a vocabulary id");
+        if (t > mx) {
+          mx = int32_t(t);
+          max_token_offset_ = i;
+        }
         if (find_docs && t == eot_id && eot_id >= 0) doc_starts_.push_back(i);
       }
       max_token_ = mx;
@@ -201,6 +364,8 @@ ShardReader& ShardReader::operator=(ShardReader&& o) noexcept {
     max_token_ = o.max_token_;
     sidecar_eot_ = o.sidecar_eot_;
     sidecar_vocab_ = o.sidecar_vocab_;
+    max_token_offset_ = o.max_token_offset_;
+    signed_ = o.signed_;
     o.map_ = nullptr;
     o.body_ = nullptr;
   }

@@ -1,4 +1,8 @@
-// Shard.h — token shards in the llm.c / nanoGPT `.bin` format, with a checksum sidecar.
+// Shard.h — token shards in the llm.c / nanoGPT `.bin` format, with a checksum sidecar; the
+// same reader takes NumPy `.npy` token arrays (OLMo-core, Dolma: 1-D uint16, uint32 or int32,
+// documents split at end-of-text) and Megatron-LM indexed datasets (`x.bin` beside `x.idx`,
+// uint16 or int32 tokens, documents from the index). Every id is checked when the file is
+// opened: a negative or out-of-range one names the file and its token offset.
 //
 // Contract (file layout, little-endian):
 //   header: 256 int32: [0] magic 20240520, [1] version, [2] token count N, the rest 0
@@ -54,6 +58,7 @@ class ShardReader {
   bool hasSidecar() const { return has_sidecar_; }
   const std::vector<int64_t>& docStarts() const { return doc_starts_; }
   int32_t maxToken() const { return max_token_; }    // -1 when not scanned (sidecar + kSizeOnly)
+  int64_t maxTokenOffset() const { return max_token_offset_; }  // where maxToken() first is
   int32_t sidecarEot() const { return sidecar_eot_; }
   int64_t sidecarVocab() const { return sidecar_vocab_; }
 
@@ -72,6 +77,8 @@ class ShardReader {
   bool has_sidecar_ = false;
   std::vector<int64_t> doc_starts_;
   int32_t max_token_ = -1;
+  int64_t max_token_offset_ = -1;
+  bool signed_ = false;  // int32 tokens (a .npy `<i4`, Megatron int32): negative ids are refused
   int32_t sidecar_eot_ = -1;
   int64_t sidecar_vocab_ = 0;
 };

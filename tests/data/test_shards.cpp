@@ -12,6 +12,7 @@
 #include "runtime/data/Shard.h"
 #include "runtime/data/TextInput.h"
 #include "tests/data/TestUtil.h"
+#include "tests/data/MegatronWriter.h"
 
 using namespace recipec::data;
 using namespace recipec::data::testutil;
@@ -29,6 +30,23 @@ void writeLlmcShard(const std::string& path, const std::vector<uint16_t>& toks, 
   std::ofstream out(path, std::ios::binary);
   out.write(reinterpret_cast<const char*>(header.data()), 1024);
   out.write(reinterpret_cast<const char*>(toks.data()), std::streamsize(toks.size() * 2));
+}
+
+// NumPy's .npy v1.0 from its format description (numpy.lib.format): magic, version, a
+// little-endian header length, the header dict padded with spaces to a multiple of 64.
+template <class T>
+void writeNpy(const std::string& path, const std::vector<T>& data, const std::string& descr,
+              const std::string& shape = "") {
+  std::string header = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': (" +
+                       (shape.empty() ? std::to_string(data.size()) + "," : shape) + "), }";
+  while ((10 + header.size() + 1) % 64 != 0) header += ' ';
+  header += '\n';
+  std::ofstream out(path, std::ios::binary);
+  out.write("\x93NUMPY\x01\x00", 8);
+  const uint16_t len = uint16_t(header.size());
+  out.write(reinterpret_cast<const char*>(&len), 2);
+  out << header;
+  out.write(reinterpret_cast<const char*>(data.data()), std::streamsize(data.size() * sizeof(T)));
 }
 
 void expectContains(const std::string& s, const std::string& part) {
@@ -239,3 +257,41 @@ TEST(TextInput, GlobsAreSortedAndRecursive) {
   EXPECT_EQ(rel(expandGlobs({"d/sub", "d/*.txt"}, tmp.path)),
             (std::vector<std::string>{"d/sub/deep/k.txt", "d/sub/m.txt", "d/a.txt", "d/z.txt"}));
 }
+
+TEST(Shard, NumpyTokenArraysSplitAtEndOfText) {
+  TempDir tmp;
+  // uint16, uint32 and int32 arrays of the same tokens: three documents, each after an eot (9).
+  const std::vector<uint16_t> toks{9, 1, 2, 3, 9, 4, 5, 9, 6};
+  writeNpy(tmp / "a.npy", toks, "<u2");
+  writeNpy(tmp / "b.npy", std::vector<uint32_t>(toks.begin(), toks.end()), "<u4");
+  writeNpy(tmp / "c.npy", std::vector<int32_t>(toks.begin(), toks.end()), "<i4");
+  for (const char* name : {"a.npy", "b.npy", "c.npy"}) {
+    ShardReader r(tmp / name, /*eot_id=*/9);
+    EXPECT_EQ(r.numTokens(), 9);
+    EXPECT_EQ(r.docStarts(), (std::vector<int64_t>{0, 4, 7})) << name;
+    EXPECT_EQ(r.token(5), 4);
+    EXPECT_EQ(r.maxToken(), 9);
+  }
+  // A negative id, a 2-D array, a float array and a short body are named errors.
+  writeNpy(tmp / "neg.npy", std::vector<int32_t>{1, 2, -7, 3}, "<i4");
+  expectContains(errorOf([&] { ShardReader r(tmp / "neg.npy", 9); }), "holds token id -7 at token offset 2");
+  writeNpy(tmp / "two.npy", std::vector<uint16_t>{1, 2, 3, 4}, "<u2", "2, 2");
+  expectContains(errorOf([&] { ShardReader r(tmp / "two.npy", 9); }), "token arrays are 1-D (N,)");
+  writeNpy(tmp / "f.npy", std::vector<float>{1, 2}, "<f4");
+  expectContains(errorOf([&] { ShardReader r(tmp / "f.npy", 9); }), "is a .npy array of `<f4`");
+  writeNpy(tmp / "short.npy", std::vector<uint16_t>{1, 2}, "<u2", "5,");
+  expectContains(errorOf([&] { ShardReader r(tmp / "short.npy", 9); }), "its .npy header declares 5 tokens");
+}
+
+TEST(Shard, MegatronIndexedDatasetsKeepTheirDocuments) {
+  TempDir tmp;
+  writeMegatron(tmp / "m", {{5, 6, 7}, {8}, {1, 2}});
+  ShardReader r(tmp / "m.bin", /*eot_id=*/-1);
+  EXPECT_EQ(r.numTokens(), 6);
+  EXPECT_EQ(r.docStarts(), (std::vector<int64_t>{0, 3, 4}));  // the index's boundaries, no eot needed
+  EXPECT_EQ(r.token(3), 8);
+  // An index that disagrees with its .bin is a named error.
+  std::ofstream(tmp / "m.bin", std::ios::app | std::ios::binary) << "xx";
+  expectContains(errorOf([&] { ShardReader r2(tmp / "m.bin", -1); }), "holds 7 tokens, but its index");
+}
+

@@ -13,6 +13,7 @@
 
 #include "runtime/plan/Methods.h"
 #include "runtime/train/Policy.h"
+#include "tests/data/MegatronWriter.h"
 #include "train_fixture.h"
 
 namespace recipec::train {
@@ -279,6 +280,59 @@ phase a for 5 steps { mix { h: 1 } }
   auto notRun = recipec({"run", hidden.string(), "--run-dir", runDir("hidden"), "--quiet"});
   EXPECT_EQ(notRun.rc, 1) << notRun.out;
   EXPECT_FALSE(fs::exists(runDir("hidden") + "/metrics.jsonl"));
+}
+
+// Token arrays as other stacks ship them train from `shards(...)`: a NumPy .npy written by
+// numpy itself (OLMo-core, Dolma), split at the tokenizer's end-of-text, and a Megatron-LM
+// indexed dataset (.bin + .idx), whose index gives the documents.
+TEST_F(MethodsTable, NumpyAndMegatronTokenFilesTrainFromARecipe) {
+  ::setenv("RECIPEC_RUNTIME", RECIPEC_RUNTIME_BIN, 1);
+  fs::create_directories(root_ / "tokens");
+  // Byte tokens of corpus a: documents separated by the bytes tokenizer's end-of-text, 256.
+  std::vector<std::vector<uint16_t>> docs;
+  for (const auto& f : fs::directory_iterator(root_ / "corpus/a")) {
+    std::ifstream in(f.path(), std::ios::binary);
+    std::vector<uint16_t> d{256};
+    for (char c; in.get(c);) d.push_back(uint16_t(static_cast<unsigned char>(c)));
+    docs.push_back(d);
+  }
+  {
+    std::ofstream raw(root_ / "tokens/raw.u16", std::ios::binary);
+    for (const auto& d : docs) raw.write(reinterpret_cast<const char*>(d.data()), std::streamsize(d.size() * 2));
+  }
+  const std::string py = std::string(RECIPEC_REFERENCE_PYTHON) + " -c \"import numpy as np; "
+                         "np.save('tokens/a.npy', np.fromfile('tokens/raw.u16', dtype=np.uint16).astype(np.uint32))\"";
+  ASSERT_EQ(std::system(("cd '" + root_.string() + "' && " + py).c_str()), 0) << py;
+  data::testutil::writeMegatron((root_ / "tokens/m").string(), docs);
+  const auto recipe = root_ / "tokens.recipe";
+  std::ofstream(recipe) << R"(recipe "tokens"
+tokenizer tok = bytes()
+dataset n = shards("tokens/*.npy", tokenizer = tok)
+dataset m = shards("tokens/m.bin", tokenizer = tok)
+model net = gpt2 { layers: 1, d_model: 16, heads: 2, vocab: 257, ctx: 32 }
+train { model net; seq_len 32; batch 8; optimizer adamw(lr = 3e-3); seed 7 }
+phase a for 5 steps { mix { n: 0.5, m: 0.5 } }
+)";
+  const auto dir = runDir("tokens");
+  auto run = recipec({"run", recipe.string(), "--run-dir", dir, "--quiet", "--log-every", "1"});
+  ASSERT_EQ(run.rc, 0) << run.out;
+  EXPECT_EQ(metrics(dir, "train").size(), 5u);
+  // An id past the tokenizer's vocabulary is named with its file and offset.
+  const std::string bad = std::string(RECIPEC_REFERENCE_PYTHON) +
+                          " -c \"import numpy as np; np.save('tokens/bad/x.npy', np.array([256, 1, 2, 70000, 3], dtype=np.uint32))\"";
+  fs::create_directories(root_ / "tokens/bad");
+  ASSERT_EQ(std::system(("cd '" + root_.string() + "' && " + bad).c_str()), 0);
+  std::ofstream(root_ / "bad.recipe") << R"(recipe "bad"
+tokenizer tok = bytes()
+dataset n = shards("tokens/bad/*.npy", tokenizer = tok)
+model net = gpt2 { layers: 1, d_model: 16, heads: 2, vocab: 257, ctx: 32 }
+train { model net; seq_len 2; batch 1; optimizer adamw(lr = 3e-3) }
+phase a for 1 steps { mix { n: 1 } }
+)";
+  auto refused = recipec({"run", (root_ / "bad.recipe").string(), "--run-dir", runDir("bad"), "--quiet"});
+  EXPECT_EQ(refused.rc, 1) << refused.out;
+  EXPECT_NE(refused.out.find("x.npy` holds token id 70000 at token offset 3, but its tokenizer has only 257 ids"),
+            std::string::npos) << refused.out;
 }
 
 // A `fresh` round longer than the data never trained on ends with what works: a resume would
