@@ -21,9 +21,10 @@ plan::Tokenizer parseTokenizerSpec(const std::string& spec) {
   t.name = "-t " + spec;
   t.kind = spec.substr(0, colon);
   if (colon != std::string::npos) t.path = spec.substr(colon + 1);
-  if (t.kind != "gpt2_bpe" && t.kind != "sentencepiece" && t.kind != "bytes") {
+  if (t.kind != "gpt2_bpe" && t.kind != "hf" && t.kind != "sentencepiece" && t.kind != "bytes") {
     std::cerr << "error: `-t " << spec << "`: `" << t.kind << "` is not a tokenizer kind\n"
-              << "  = help: write KIND:PATH with KIND gpt2_bpe, sentencepiece or bytes: `-t gpt2_bpe:data/gpt2`, "
+              << "  = help: write KIND:PATH with KIND gpt2_bpe, hf, sentencepiece or bytes: `-t gpt2_bpe:data/gpt2`, "
+                 "`-t hf:data/llama3/tokenizer.json`, "
                  "`-t sentencepiece:data/llama/tokenizer.model`, `-t bytes`\n";
     throw Exit{kUserError};
   }
@@ -45,7 +46,7 @@ void addPrepare(CLI::App& app) {
   cmd->add_option("inputs", a->inputs, "Text files, folders or globs (quote globs; ** allowed)")->required();
   cmd->add_option("-o,--out", a->out, "Output folder (shards), or the .model file with --train-tokenizer")->required();
   cmd->add_option("-t,--tokenizer", a->tokenizer,
-                  "KIND:PATH: gpt2_bpe:data/gpt2, sentencepiece:FILE.model or bytes")->capture_default_str();
+                  "KIND:PATH: gpt2_bpe:data/gpt2, hf:tokenizer.json, sentencepiece:FILE.model or bytes")->capture_default_str();
   cmd->add_option("--field", a->field, "JSON-lines field holding the text (default: `text` for .jsonl)");
   cmd->add_option("--shard-tokens", a->shard_tokens, "Tokens per shard")->capture_default_str();
   cmd->add_option("--prefix", a->prefix, "Shard file name prefix")->capture_default_str();

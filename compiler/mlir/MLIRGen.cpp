@@ -27,6 +27,7 @@ const std::vector<std::string>& positionalNames(const std::string& callee) {
       {"linear", {"warmup", "min_lr"}},
       {"wsd", {"warmup", "decay", "min_lr"}},
       {"gpt2_bpe", {"path"}},
+      {"hf", {"path"}},
       {"sentencepiece", {"path"}},
   };
   static const std::vector<std::string> none;

@@ -140,9 +140,9 @@ LogicalResult FileOp::verify() {
 
 LogicalResult TokenizerOp::verify() {
   StringRef kind = getKind();
-  if (!oneOf(kind, {"gpt2_bpe", "sentencepiece", "bytes"}))
+  if (!oneOf(kind, {"gpt2_bpe", "hf", "sentencepiece", "bytes"}))
     return emitError() << "tokenizer " << q(getName()) << " has unknown kind " << q(kind)
-                       << " (expected gpt2_bpe, sentencepiece or bytes)";
+                       << " (expected gpt2_bpe, hf, sentencepiece or bytes)";
   for (NamedAttribute a : getArgs())
     if (!oneOf(a.getName(), {"path", "vocab_size", "eot_id"}))
       return emitError() << "tokenizer " << q(getName()) << " has unknown argument " << q(a.getName());

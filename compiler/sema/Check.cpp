@@ -185,7 +185,8 @@ void Checker::missingFile(const std::string& pattern, const diag::SourceRange& a
                  ? "produce it with an earlier `recipec run --run-dir DIR` (DIR/model.safetensors)"
              : defaultData ? "run `scripts/setup.sh` to build the default corpus and tokenizers under data/"
              : std::string(what) == "tokenizer file"
-                 ? "check the path: a gpt2_bpe folder holds encoder.json and vocab.bpe, a sentencepiece path is its .model file"
+                 ? "check the path: a gpt2_bpe folder holds encoder.json and vocab.bpe, an hf path is a tokenizer.json "
+                   "(or its folder), a sentencepiece path is its .model file"
                  : "check the path: relative paths resolve from the directory `recipec` runs in";
   }
 }
@@ -290,7 +291,7 @@ void Checker::checkLets() {
 
 void Checker::checkTokenizer(const ast::TokenizerDecl& t) {
   const Expr& c = *t.init;
-  static const std::vector<std::string> kinds{"gpt2_bpe", "sentencepiece", "bytes"};
+  static const std::vector<std::string> kinds{"gpt2_bpe", "hf", "sentencepiece", "bytes"};
   if (std::find(kinds.begin(), kinds.end(), c.text) == kinds.end()) {
     unknown("tokenizer kind", c.text, c.calleeRange, kinds, "E0205");
     return;
@@ -300,11 +301,14 @@ void Checker::checkTokenizer(const ast::TokenizerDecl& t) {
   if (c.fields.empty()) {
     d_.error("E0380", "`" + c.text + "` needs a path", c.range, "no path given")
         .help = c.text == "gpt2_bpe" ? "e.g. gpt2_bpe(\"data/gpt2\") (a folder with encoder.json and vocab.bpe)"
+                : c.text == "hf"     ? "e.g. hf(\"data/llama3\") (a tokenizer.json, or a folder holding one)"
                                     : "e.g. sentencepiece(\"data/llama/tokenizer.model\")";
     return;
   }
   if (auto path = string(c.fields[0].value.get(), "the tokenizer path")) {
-    std::string probe = c.text == "gpt2_bpe" ? *path + "/encoder.json" : *path;
+    std::string probe = c.text == "gpt2_bpe" ? *path + "/encoder.json"
+                        : c.text == "hf"     ? (std::filesystem::is_directory(*path) ? *path + "/tokenizer.json" : *path)
+                                             : *path;
     missingFile(probe, c.fields[0].value->range, "tokenizer file");
   }
 }

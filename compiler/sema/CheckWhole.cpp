@@ -11,6 +11,8 @@
 //   W0411  a re-ranking `focus`/`drop`/`order ... every N` in a phase that records nothing:
 //          it ranks the same table each time
 //   W0412  `remix` in the first phase: no phase before it to measure
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <functional>
@@ -38,6 +40,19 @@ bool isRanking(const ast::Rule& r) {
 // run can tell (sentencepiece, or files not there yet).
 std::optional<int64_t> tokenizerVocab(const std::string& kind, const std::string& path) {
   if (kind == "bytes") return 257;
+  if (kind == "hf") {  // the model's vocabulary and the added tokens: the largest id + 1
+    std::error_code ec;
+    std::ifstream in(std::filesystem::is_directory(path, ec) ? path + "/tokenizer.json" : path);
+    if (!in) return std::nullopt;
+    nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+    if (!j.is_object() || !j.contains("model") || !j["model"].contains("vocab")) return std::nullopt;
+    int64_t n = 0;
+    for (const auto& [tok, id] : j["model"]["vocab"].items())
+      if (id.is_number_integer()) n = std::max<int64_t>(n, id.get<int64_t>() + 1);
+    for (const auto& a : j.value("added_tokens", nlohmann::json::array()))
+      if (a.is_object() && a.contains("id") && a["id"].is_number_integer()) n = std::max<int64_t>(n, a["id"].get<int64_t>() + 1);
+    return n;
+  }
   if (kind != "gpt2_bpe") return std::nullopt;
   std::ifstream in(path + "/encoder.json");
   if (!in) return std::nullopt;

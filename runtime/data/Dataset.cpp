@@ -1,6 +1,8 @@
 // Dataset.cpp — shard resolution, the content-keyed token cache, and openDataset.
 #include "runtime/data/Dataset.h"
 
+#include "runtime/data/HfTokenizer.h"
+
 #include <unistd.h>
 
 #include <cstdlib>
@@ -46,6 +48,12 @@ std::string tokenizerFingerprint(const plan::Tokenizer& spec, const std::string&
            sha256File(path + "/vocab.bpe").substr(0, 16);
   if (spec.kind == "sentencepiece") return "sentencepiece-" + sha256File(path).substr(0, 32);
   if (spec.kind == "bytes") return "bytes-v1";
+  if (spec.kind == "hf") {  // HfTokenizer::fingerprint(), without parsing the file
+    const std::string json = HfTokenizer::jsonPath(path);
+    const std::string config = fs::path(json).parent_path().string() + "/tokenizer_config.json";
+    return "hf-" + sha256File(json).substr(0, 16) + "-" +
+           (fs::exists(config) ? sha256File(config) : sha256Hex("", 0)).substr(0, 8);
+  }
   throw DataError("tokenizer `" + spec.name + "` has unknown kind `" + spec.kind + "`");
 }
 

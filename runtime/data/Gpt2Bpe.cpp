@@ -5,10 +5,7 @@
 // memoises piece -> ids; the cache is thread_local so parallel prepare needs no locks.
 #include "runtime/data/Gpt2Bpe.h"
 
-#ifdef RECIPEC_HAVE_PCRE2
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
-#endif
+#include "runtime/data/Pcre2Pattern.h"
 
 #include <atomic>
 #include <climits>
@@ -18,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "runtime/data/ByteLevel.h"
 #include "runtime/data/DataError.h"
 #include "runtime/data/Pretokenize.h"
 #include "runtime/data/Sha256.h"
@@ -31,38 +29,6 @@ std::string readWhole(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-// GPT-2's bytes_to_unicode, inverted: code point -> byte (printable bytes map to themselves,
-// the other 68 to U+0100.. in byte order).
-std::unordered_map<uint32_t, uint8_t> unicodeToByte() {
-  std::unordered_map<uint32_t, uint8_t> m;
-  uint32_t n = 0;
-  for (int b = 0; b < 256; ++b) {
-    bool printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
-    m[printable ? uint32_t(b) : 256 + n++] = uint8_t(b);
-  }
-  return m;
-}
-
-// Decodes a token as written in encoder.json/vocab.bpe (UTF-8 of mapped code points) to the raw
-// bytes it stands for.
-std::string toRawBytes(const std::string& token, const std::unordered_map<uint32_t, uint8_t>& u2b,
-                       const std::string& file) {
-  std::string out;
-  for (size_t i = 0; i < token.size();) {
-    unsigned char c = token[i];
-    uint32_t cp;
-    int len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : 4;
-    cp = len == 1 ? c : len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
-    for (int k = 1; k < len && i + k < token.size(); ++k) cp = (cp << 6) | (token[i + k] & 0x3F);
-    i += len;
-    auto it = u2b.find(cp);
-    if (it == u2b.end())
-      throw DataError("`" + file + "` has token `" + token + "` outside GPT-2's byte alphabet");
-    out += char(it->second);
-  }
-  return out;
 }
 
 std::atomic<uint64_t> g_next_instance{1};
@@ -246,15 +212,9 @@ Gpt2Bpe::Gpt2Bpe(const std::string& dir, Compat compat)
   const std::string space = spaceClass(spaces_);
   const std::string pattern = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^" + space + "\\p{L}\\p{N}]+|[" + space +
                               "]+(?![^" + space + "])|[" + space + "]+";
-  int err = 0;
-  PCRE2_SIZE err_off = 0;
-  regex_->code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.c_str()), pattern.size(),
-                               PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF, &err, &err_off, nullptr);
-  if (!regex_->code) {
-    PCRE2_UCHAR msg[256];
-    pcre2_get_error_message(err, msg, sizeof(msg));
-    throw std::logic_error(std::string("GPT-2 pattern does not compile: ") + reinterpret_cast<char*>(msg));
-  }
+  std::string error;
+  regex_->code = compilePattern(pattern, error);
+  if (!regex_->code) throw std::logic_error("GPT-2 pattern does not compile: " + error);
   regex_->jit = pcre2_jit_compile(regex_->code, PCRE2_JIT_COMPLETE) == 0;
 #endif
 

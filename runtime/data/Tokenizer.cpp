@@ -3,6 +3,7 @@
 
 #include "runtime/data/DataError.h"
 #include "runtime/data/Gpt2Bpe.h"
+#include "runtime/data/HfTokenizer.h"
 #include "runtime/data/SentencePiece.h"
 
 namespace recipec::data {
@@ -32,10 +33,12 @@ std::unique_ptr<Tokenizer> loadTokenizer(const plan::Tokenizer& spec, const std:
     tok = std::make_unique<Gpt2Bpe>(resolvePath(spec.path, base_dir));
   } else if (spec.kind == "sentencepiece") {
     tok = std::make_unique<SentencePieceTokenizer>(resolvePath(spec.path, base_dir));
+  } else if (spec.kind == "hf") {
+    tok = std::make_unique<HfTokenizer>(resolvePath(spec.path, base_dir));
   } else if (spec.kind == "bytes") {
     tok = std::make_unique<ByteTokenizer>();
   } else {
-    throw DataError(where + " has unknown kind `" + spec.kind + "` (expected gpt2_bpe, sentencepiece or bytes)");
+    throw DataError(where + " has unknown kind `" + spec.kind + "` (expected gpt2_bpe, hf, sentencepiece or bytes)");
   }
   if (spec.vocab_size > 0 && spec.vocab_size != tok->vocabSize())
     throw DataError(where + " declares vocab_size " + std::to_string(spec.vocab_size) + " but `" + spec.path +

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -45,6 +46,21 @@ inline std::string errorOf(const std::function<void()>& f) {
     return e.what();
   }
   return "";
+}
+
+// A reference's ids as the parity scripts write them: per document, an int32 count, then ids.
+inline std::vector<std::vector<int32_t>> readIdLists(const std::string& bin) {
+  std::vector<std::vector<int32_t>> out;
+  for (size_t off = 0; off + 4 <= bin.size();) {
+    int32_t n;
+    std::memcpy(&n, bin.data() + off, 4);
+    off += 4;
+    std::vector<int32_t> ids(static_cast<size_t>(n));
+    std::memcpy(ids.data(), bin.data() + off, size_t(n) * 4);
+    off += size_t(n) * 4;
+    out.push_back(std::move(ids));
+  }
+  return out;
 }
 
 inline void writeFile(const std::string& path, const std::string& text) {

@@ -37,17 +37,7 @@ bool nodeReference(const std::vector<std::string>& files, std::vector<std::vecto
                     shellQuote(tmp / "ref.bin");
   for (const auto& f : files) cmd += " " + shellQuote(f);
   if (std::system(cmd.c_str()) != 0) { why = "the node reference failed"; return false; }
-  const std::string bin = readFile(tmp / "ref.bin");
-  size_t off = 0;
-  while (off + 4 <= bin.size()) {
-    int32_t n;
-    std::memcpy(&n, bin.data() + off, 4);
-    off += 4;
-    std::vector<int32_t> ids(static_cast<size_t>(n));
-    std::memcpy(ids.data(), bin.data() + off, size_t(n) * 4);
-    off += size_t(n) * 4;
-    out.push_back(std::move(ids));
-  }
+  out = readIdLists(readFile(tmp / "ref.bin"));
   return true;
 }
 

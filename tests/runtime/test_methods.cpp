@@ -282,6 +282,31 @@ phase a for 5 steps { mix { h: 1 } }
   EXPECT_FALSE(fs::exists(runDir("hidden") + "/metrics.jsonl"));
 }
 
+// A Hugging Face tokenizer.json (Llama-3's: 128,256 ids, past uint16) end to end: check,
+// tokenizing into uint32 shards, training and evaluation.
+TEST_F(MethodsTable, ALlama3TokenizerJsonTrainsPastSixteenBitIds) {
+  ::setenv("RECIPEC_RUNTIME", RECIPEC_RUNTIME_BIN, 1);
+  const std::string tokenizer = std::string(RECIPEC_SOURCE_DIR) + "/data/llama3";
+  ASSERT_TRUE(fs::exists(tokenizer + "/tokenizer.json")) << "run scripts/fetch_data.sh";
+  const auto recipe = root_ / "llama3.recipe";
+  std::ofstream(recipe) << R"(recipe "llama3"
+tokenizer tok = hf(")" + tokenizer + R"(")
+dataset a = text("corpus/a/*.txt", tokenizer = tok) split val 10%
+model net = llama { layers: 1, d_model: 16, heads: 2, kv_heads: 1, d_ff: 32, vocab: 128256, ctx: 32 }
+train { model net; seq_len 32; batch 4; optimizer adamw(lr = 3e-3); seed 7 }
+phase a for 5 steps { mix { a: 1 } }
+evaluate ppl on a.val every 5 steps
+)";
+  auto check = recipec({"check", recipe.string()});
+  EXPECT_EQ(check.rc, 0) << check.out;
+  const auto dir = runDir("llama3");
+  auto run = recipec({"run", recipe.string(), "--run-dir", dir, "--quiet", "--log-every", "1"});
+  ASSERT_EQ(run.rc, 0) << run.out;
+  const auto train = metrics(dir, "train");
+  ASSERT_EQ(train.size(), 5u);
+  EXPECT_NEAR(train[0]["loss"].get<double>(), std::log(128256.0), 0.5);  // an untrained model guesses uniformly
+}
+
 // Token arrays as other stacks ship them train from `shards(...)`: a NumPy .npy written by
 // numpy itself (OLMo-core, Dolma), split at the tokenizer's end-of-text, and a Megatron-LM
 // indexed dataset (.bin + .idx), whose index gives the documents.

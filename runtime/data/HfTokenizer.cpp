@@ -1,0 +1,297 @@
+// HfTokenizer.cpp — see HfTokenizer.h.
+#include "runtime/data/HfTokenizer.h"
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "runtime/data/Pcre2Pattern.h"
+
+#include "runtime/data/ByteLevel.h"
+#include "runtime/data/DataError.h"
+#include "runtime/data/Sha256.h"
+
+namespace recipec::data {
+namespace {
+
+std::atomic<uint64_t> g_next_hf{1};
+
+// GPT-2's pre-tokenizer pattern, which a ByteLevel pre-tokenizer with use_regex runs.
+constexpr const char* kGpt2Pattern = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
+
+std::string readWhole(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw DataError("cannot read Hugging Face tokenizer file `" + path + "`");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+uint64_t pairKey(int32_t a, int32_t b) { return (uint64_t(uint32_t(a)) << 32) | uint32_t(b); }
+
+}  // namespace
+
+#ifdef RECIPEC_HAVE_PCRE2
+struct HfTokenizer::Regex {
+  pcre2_code* code = nullptr;
+  ~Regex() { if (code) pcre2_code_free(code); }
+};
+#else
+struct HfTokenizer::Regex {};
+#endif
+
+std::string HfTokenizer::jsonPath(const std::string& path) {
+  std::error_code ec;
+  return std::filesystem::is_directory(path, ec) ? path + "/tokenizer.json" : path;
+}
+
+HfTokenizer::HfTokenizer(const std::string& path) : instance_id_(g_next_hf++), regex_(std::make_unique<Regex>()) {
+  const std::string file = jsonPath(path);
+  const std::string text = readWhole(file);
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    throw DataError("`" + file + "` is not valid JSON: " + e.what());
+  }
+  auto refuse = [&](const std::string& what) {
+    throw DataError("`" + file + "`: " + what + ", which recipec's `hf` tokenizer does not implement "
+                    "(it reads byte-level BPE: GPT-2, Llama-3, Qwen2, Mistral-Nemo)");
+  };
+  auto typeOf = [](const nlohmann::json& x) { return x.is_object() ? x.value("type", std::string("?")) : std::string(); };
+  if (!j.is_object() || !j.contains("model")) throw DataError("`" + file + "` is not a tokenizer.json (no `model`)");
+  const auto& model = j["model"];
+  if (typeOf(model) != "BPE") refuse("its model is " + typeOf(model));
+  if (model.value("byte_fallback", false)) refuse("its BPE model uses byte_fallback");
+  if (!model.value("dropout", nlohmann::json()).is_null()) refuse("its BPE model has dropout");
+  for (const char* k : {"continuing_subword_prefix", "end_of_word_suffix"})
+    if (model.contains(k) && !model[k].is_null()) refuse(std::string("its BPE model has a ") + k);
+  ignore_merges_ = model.value("ignore_merges", false);
+  if (j.contains("normalizer") && !j["normalizer"].is_null()) refuse("it has a " + typeOf(j["normalizer"]) + " normalizer");
+
+  // Pre-tokenizer: ByteLevel, or Split(Regex, Isolated) then ByteLevel(use_regex false).
+  std::string pattern;
+  const auto& pre = j.value("pre_tokenizer", nlohmann::json());
+  auto byteLevel = [&](const nlohmann::json& b, bool regexAllowed) {
+    if (b.value("add_prefix_space", false)) refuse("its ByteLevel pre-tokenizer adds a prefix space");
+    if (b.value("use_regex", true)) {
+      if (!regexAllowed) refuse("it splits twice (a Split and ByteLevel's own pattern)");
+      pattern = kGpt2Pattern;
+    }
+  };
+  if (typeOf(pre) == "ByteLevel") {
+    byteLevel(pre, true);
+  } else if (typeOf(pre) == "Sequence" && pre["pretokenizers"].size() == 2 &&
+             typeOf(pre["pretokenizers"][0]) == "Split" && typeOf(pre["pretokenizers"][1]) == "ByteLevel") {
+    const auto& split = pre["pretokenizers"][0];
+    if (!split["pattern"].contains("Regex")) refuse("its Split pattern is a plain string");
+    if (split.value("behavior", "") != "Isolated" || split.value("invert", false))
+      refuse("its Split behaves as " + split.value("behavior", std::string("?")));
+    pattern = split["pattern"]["Regex"].get<std::string>();
+    byteLevel(pre["pretokenizers"][1], false);
+  } else {
+    refuse("its pre-tokenizer is " + (pre.is_null() ? std::string("none") : typeOf(pre)));
+  }
+  if (j.contains("decoder") && !j["decoder"].is_null() && typeOf(j["decoder"]) != "ByteLevel")
+    refuse("its decoder is " + typeOf(j["decoder"]));
+
+  // Vocabulary (byte-level strings) and added tokens (raw text).
+  const auto u2b = unicodeToByte();
+  int64_t size = 0;
+  for (const auto& [tok, id] : model["vocab"].items()) size = std::max<int64_t>(size, id.get<int64_t>() + 1);
+  for (const auto& a : j.value("added_tokens", nlohmann::json::array()))
+    size = std::max<int64_t>(size, a["id"].get<int64_t>() + 1);
+  id_to_bytes_.assign(size_t(size), std::string());
+  for (const auto& [tok, idj] : model["vocab"].items()) {
+    const int32_t id = idj.get<int32_t>();
+    std::string raw = toRawBytes(tok, u2b, file);
+    id_to_bytes_[size_t(id)] = raw;
+    bytes_to_id_.emplace(std::move(raw), id);
+  }
+  for (int b = 0; b < 256; ++b) {
+    auto it = bytes_to_id_.find(std::string(1, char(b)));
+    if (it == bytes_to_id_.end()) throw DataError("`" + file + "` lacks the token for byte " + std::to_string(b));
+    byte_id_[b] = it->second;
+  }
+  for (const auto& a : j.value("added_tokens", nlohmann::json::array())) {
+    const std::string content = a["content"].get<std::string>();
+    for (const char* k : {"lstrip", "rstrip", "single_word"})
+      if (a.value(k, false)) refuse("added token `" + content + "` uses " + k);
+    const int32_t id = a["id"].get<int32_t>();
+    id_to_bytes_[size_t(id)] = content;
+    added_.emplace_back(content, id);
+  }
+  std::sort(added_.begin(), added_.end(), [](const auto& x, const auto& y) { return x.first.size() > y.first.size(); });
+
+  // Merges: "a b" strings (older files) or [a, b] pairs; the rank is the position.
+  int32_t rank = 0;
+  for (const auto& m : model["merges"]) {
+    std::string a, b;
+    if (m.is_string()) {
+      const std::string s = m.get<std::string>();
+      const size_t sp = s.find(' ');
+      if (sp == std::string::npos) throw DataError("`" + file + "`: merge `" + s + "` is not two tokens");
+      a = s.substr(0, sp);
+      b = s.substr(sp + 1);
+    } else {
+      a = m[0].get<std::string>();
+      b = m[1].get<std::string>();
+    }
+    auto ia = model["vocab"].find(a), ib = model["vocab"].find(b), im = model["vocab"].find(a + b);
+    if (ia == model["vocab"].end() || ib == model["vocab"].end() || im == model["vocab"].end()) {
+      ++rank;
+      continue;  // a merge whose parts or result are not in the vocabulary never applies
+    }
+    merges_.emplace(pairKey(ia->get<int32_t>(), ib->get<int32_t>()), Merge{rank++, im->get<int32_t>()});
+  }
+
+  // End-of-text and beginning: tokenizer_config.json's names, else the usual added tokens.
+  auto idOf = [&](const std::string& content) {
+    for (const auto& [c, id] : added_)
+      if (c == content) return id;
+    return -1;
+  };
+  const std::string config = std::filesystem::path(file).parent_path().string() + "/tokenizer_config.json";
+  std::string config_text;
+  if (std::ifstream in(config); in) {
+    std::stringstream ss;
+    ss << in.rdbuf();
+    config_text = ss.str();
+    const nlohmann::json c = nlohmann::json::parse(config_text, nullptr, false);
+    auto tokenName = [](const nlohmann::json& v) {
+      return v.is_string() ? v.get<std::string>() : v.is_object() ? v.value("content", std::string()) : std::string();
+    };
+    if (c.is_object() && c.contains("eos_token")) eot_id_ = idOf(tokenName(c["eos_token"]));
+    if (c.is_object() && c.contains("bos_token")) bos_id_ = idOf(tokenName(c["bos_token"]));
+  }
+  for (const char* name : {"<|endoftext|>", "<|end_of_text|>", "</s>"})
+    if (eot_id_ < 0) eot_id_ = idOf(name);
+  if (eot_id_ < 0)
+    throw DataError("`" + file + "` names no end-of-text token: add tokenizer_config.json with `eos_token` beside it");
+
+#ifdef RECIPEC_HAVE_PCRE2
+  std::string error;
+  regex_->code = compilePattern(pattern, error);
+  if (!regex_->code) throw DataError("`" + file + "`: its Split pattern does not compile: " + error);
+  pcre2_jit_compile(regex_->code, PCRE2_JIT_COMPLETE);
+#else
+  throw DataError("`" + file + "`: this build of recipec has no PCRE2, which the `hf` tokenizer needs");
+#endif
+  fingerprint_ = "hf-" + sha256Hex(text.data(), text.size()).substr(0, 16) + "-" +
+                 sha256Hex(config_text.data(), config_text.size()).substr(0, 8);
+}
+
+HfTokenizer::~HfTokenizer() = default;
+
+void HfTokenizer::encodeInto(std::string_view text, std::vector<int32_t>& out) const {
+  // Added tokens first: the text between them is what the pre-tokenizer sees.
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t best = std::string_view::npos;
+    const std::pair<std::string, int32_t>* which = nullptr;
+    for (const auto& a : added_) {
+      const size_t at = text.find(a.first, start);
+      if (at < best) {  // leftmost; among equals the longest (added_ is longest first)
+        best = at;
+        which = &a;
+      }
+    }
+    if (!which) break;
+    encodeSegment(text.substr(start, best - start), out);
+    out.push_back(which->second);
+    start = best + which->first.size();
+  }
+  encodeSegment(text.substr(std::min(start, text.size())), out);
+}
+
+void HfTokenizer::encodeSegment(std::string_view text, std::vector<int32_t>& out) const {
+  if (text.empty()) return;
+#ifdef RECIPEC_HAVE_PCRE2
+  thread_local struct State {
+    uint64_t owner = 0;
+    pcre2_match_data* md = nullptr;
+    ~State() { if (md) pcre2_match_data_free(md); }
+  } st;
+  if (st.owner != instance_id_) {
+    if (st.md) pcre2_match_data_free(st.md);
+    st.md = pcre2_match_data_create_from_pattern(regex_->code, nullptr);
+    st.owner = instance_id_;
+  }
+  const auto* subject = reinterpret_cast<PCRE2_SPTR>(text.data());
+  size_t off = 0, emitted = 0;
+  while (off < text.size()) {
+    const int rc = pcre2_match(regex_->code, subject, text.size(), off, 0, st.md, nullptr);
+    if (rc < 0) break;
+    const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(st.md);
+    if (ov[0] > emitted) bpePiece(text.substr(emitted, ov[0] - emitted), out);  // Isolated: gaps are pieces too
+    if (ov[1] == ov[0]) {  // an empty match: step one character
+      off = ov[1] + 1;
+      while (off < text.size() && (static_cast<unsigned char>(text[off]) & 0xC0) == 0x80) ++off;
+      continue;
+    }
+    bpePiece(text.substr(ov[0], ov[1] - ov[0]), out);
+    emitted = off = ov[1];
+  }
+  if (emitted < text.size()) bpePiece(text.substr(emitted), out);
+#else
+  (void)out;
+#endif
+}
+
+void HfTokenizer::bpePiece(std::string_view piece, std::vector<int32_t>& out) const {
+  if (ignore_merges_) {
+    if (auto it = bytes_to_id_.find(std::string(piece)); it != bytes_to_id_.end()) {
+      out.push_back(it->second);
+      return;
+    }
+  }
+  thread_local std::unordered_map<std::string, std::vector<int32_t>> cache;
+  thread_local uint64_t cache_owner = 0;
+  if (cache_owner != instance_id_ || cache.size() > (1u << 18)) {
+    cache.clear();
+    cache_owner = instance_id_;
+  }
+  std::string key(piece);
+  if (auto it = cache.find(key); it != cache.end()) {
+    out.insert(out.end(), it->second.begin(), it->second.end());
+    return;
+  }
+  std::vector<int32_t> syms;
+  syms.reserve(piece.size());
+  for (unsigned char c : piece) syms.push_back(byte_id_[c]);
+  // Merge the lowest-ranked adjacent pair (the leftmost among equals) until none applies.
+  while (syms.size() > 1) {
+    int32_t best_rank = INT32_MAX, merged = -1;
+    size_t at = 0;
+    for (size_t i = 0; i + 1 < syms.size(); ++i) {
+      auto it = merges_.find(pairKey(syms[i], syms[i + 1]));
+      if (it != merges_.end() && it->second.rank < best_rank) {
+        best_rank = it->second.rank;
+        merged = it->second.merged;
+        at = i;
+      }
+    }
+    if (merged < 0) break;
+    syms[at] = merged;
+    syms.erase(syms.begin() + long(at) + 1);
+  }
+  out.insert(out.end(), syms.begin(), syms.end());
+  cache.emplace(std::move(key), std::move(syms));
+}
+
+std::string HfTokenizer::decode(const int32_t* ids, size_t n) const {
+  std::string s;
+  for (size_t i = 0; i < n; ++i) {
+    if (ids[i] < 0 || size_t(ids[i]) >= id_to_bytes_.size())
+      throw DataError("id " + std::to_string(ids[i]) + " is outside the vocabulary of " +
+                      std::to_string(id_to_bytes_.size()));
+    s += id_to_bytes_[size_t(ids[i])];
+  }
+  return s;
+}
+
+}  // namespace recipec::data
