@@ -126,6 +126,8 @@ HfTokenizer::HfTokenizer(const std::string& path) : instance_id_(g_next_hf++), r
     added_.emplace_back(content, id);
   }
   std::sort(added_.begin(), added_.end(), [](const auto& x, const auto& y) { return x.first.size() > y.first.size(); });
+  for (const auto& a : added_)
+    if (!a.first.empty()) added_by_first_[static_cast<unsigned char>(a.first[0])].push_back(&a);
 
   // Merges: "a b" strings (older files) or [a, b] pairs; the rank is the position.
   int32_t rank = 0;
@@ -150,10 +152,11 @@ HfTokenizer::HfTokenizer(const std::string& path) : instance_id_(g_next_hf++), r
   }
 
   // End-of-text and beginning: tokenizer_config.json's names, else the usual added tokens.
-  auto idOf = [&](const std::string& content) {
+  auto idOf = [&](const std::string& content) {  // an added token, else a model token (GPT-2's)
     for (const auto& [c, id] : added_)
       if (c == content) return id;
-    return -1;
+    auto it = bytes_to_id_.find(content);
+    return it == bytes_to_id_.end() ? -1 : it->second;
   };
   const std::string config = std::filesystem::path(file).parent_path().string() + "/tokenizer_config.json";
   std::string config_text;
@@ -188,24 +191,21 @@ HfTokenizer::HfTokenizer(const std::string& path) : instance_id_(g_next_hf++), r
 HfTokenizer::~HfTokenizer() = default;
 
 void HfTokenizer::encodeInto(std::string_view text, std::vector<int32_t>& out) const {
-  // Added tokens first: the text between them is what the pre-tokenizer sees.
+  // Added tokens first: the text between them is what the pre-tokenizer sees. One pass: only
+  // where a byte starts some added token are the candidates (longest first) compared.
   size_t start = 0;
-  while (start < text.size()) {
-    size_t best = std::string_view::npos;
-    const std::pair<std::string, int32_t>* which = nullptr;
-    for (const auto& a : added_) {
-      const size_t at = text.find(a.first, start);
-      if (at < best) {  // leftmost; among equals the longest (added_ is longest first)
-        best = at;
-        which = &a;
-      }
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto& candidates = added_by_first_[static_cast<unsigned char>(text[i])];
+    for (const auto* a : candidates) {
+      if (text.compare(i, a->first.size(), a->first) != 0) continue;
+      encodeSegment(text.substr(start, i - start), out);
+      out.push_back(a->second);
+      start = i + a->first.size();
+      i = start - 1;
+      break;
     }
-    if (!which) break;
-    encodeSegment(text.substr(start, best - start), out);
-    out.push_back(which->second);
-    start = best + which->first.size();
   }
-  encodeSegment(text.substr(std::min(start, text.size())), out);
+  encodeSegment(text.substr(start), out);
 }
 
 void HfTokenizer::encodeSegment(std::string_view text, std::vector<int32_t>& out) const {

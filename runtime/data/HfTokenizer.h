@@ -55,6 +55,7 @@ class HfTokenizer final : public Tokenizer {
   int32_t byte_id_[256];
   bool ignore_merges_ = false;
   std::vector<std::pair<std::string, int32_t>> added_;   // content -> id, longest first
+  std::vector<const std::pair<std::string, int32_t>*> added_by_first_[256];  // by first byte
   int32_t eot_id_ = -1, bos_id_ = -1;
   std::string fingerprint_;
   uint64_t instance_id_;
