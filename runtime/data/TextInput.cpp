@@ -13,6 +13,7 @@
 
 #include "runtime/data/DataError.h"
 #include "runtime/data/Tokenizer.h"
+#include "runtime/data/formats/Columnar.h"
 #include "runtime/data/formats/TextFiles.h"
 
 namespace fs = std::filesystem;
@@ -127,6 +128,11 @@ std::vector<TextWork> splitTextWork(const std::vector<std::string>& files, const
     std::string help;
     if (std::string why = formats::probeTextFile(path, json_field, help); !why.empty())
       throw DataError(why + (help.empty() ? "" : "; " + help));
+    // A table is read row group by row group, from its column (default `text`).
+    if (formats::tableKindOf(formats::fileHead(path)) != formats::Table::None) {
+      work.push_back({path, json_field.empty() ? "text" : json_field, 0, size, 1});
+      continue;
+    }
     // A compressed stream is read from its start: one unit of work per file.
     if (field.empty() || size <= chunk_bytes || formats::codecOfName(path) != formats::Codec::None) {
       work.push_back({path, field, 0, size, 1});
@@ -213,6 +219,10 @@ bool startsArray(std::string_view text) {
 }  // namespace
 
 void readDocuments(const TextWork& work, const std::function<void(std::string_view)>& on_doc) {
+  if (const auto table = formats::tableKindOf(formats::fileHead(work.path)); table != formats::Table::None) {
+    formats::readColumn(work.path, table, work.json_field, on_doc);
+    return;
+  }
   if (formats::codecOfName(work.path) == formats::Codec::None) {
     const std::string data = readFileRange(work.path, work.begin, work.end);
     if (work.json_field.empty()) on_doc(data);

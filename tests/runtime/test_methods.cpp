@@ -282,6 +282,48 @@ phase a for 5 steps { mix { h: 1 } }
   EXPECT_FALSE(fs::exists(runDir("hidden") + "/metrics.jsonl"));
 }
 
+// Tables as datasets ship them: Parquet (FineWeb) and an Arrow IPC stream (what HF datasets'
+// save_to_disk writes), both written by pyarrow, train from a recipe reading their `text`
+// column; check names a missing column with the string columns there are.
+TEST_F(MethodsTable, ParquetAndArrowTablesTrainFromARecipe) {
+  ::setenv("RECIPEC_RUNTIME", RECIPEC_RUNTIME_BIN, 1);
+  fs::create_directories(root_ / "tables");
+  const std::string py = std::string(RECIPEC_REFERENCE_PYTHON) + " -c \"import glob, pyarrow as pa, pyarrow.parquet as pq; "
+      "texts = [open(f).read() for f in sorted(glob.glob('corpus/a/*.txt'))]; "
+      "t = pa.table({'id': list(range(len(texts))), 'text': texts}); "
+      "pq.write_table(t, 'tables/web.parquet', row_group_size=4); "
+      "w = pa.ipc.new_stream(pa.OSFile('tables/data-00000-of-00001.arrow', 'wb'), t.schema); "
+      "[w.write_batch(b) for b in t.to_batches(max_chunksize=3)]; w.close()\"";
+  ASSERT_EQ(std::system(("cd '" + root_.string() + "' && " + py).c_str()), 0) << py;
+  const auto recipe = root_ / "tables.recipe";
+  std::ofstream(recipe) << R"(recipe "tables"
+tokenizer tok = bytes()
+dataset p = text("tables/*.parquet", tokenizer = tok) split val 10%
+dataset r = text("tables/*.arrow", tokenizer = tok, field = "text")
+model net = gpt2 { layers: 1, d_model: 16, heads: 2, vocab: 257, ctx: 32 }
+train { model net; seq_len 32; batch 8; optimizer adamw(lr = 3e-3); seed 7 }
+phase a for 5 steps { mix { p: 0.5, r: 0.5 } }
+evaluate ppl on p.val every 5 steps
+)";
+  auto check = recipec({"check", recipe.string()});
+  EXPECT_EQ(check.rc, 0) << check.out;
+  const auto dir = runDir("tables");
+  auto run = recipec({"run", recipe.string(), "--run-dir", dir, "--quiet", "--log-every", "1"});
+  ASSERT_EQ(run.rc, 0) << run.out;
+  EXPECT_EQ(metrics(dir, "train").size(), 5u);
+  std::ofstream(root_ / "body.recipe") << R"(recipe "body"
+tokenizer tok = bytes()
+dataset p = text("tables/*.parquet", tokenizer = tok, field = "body")
+model net = gpt2 { layers: 1, d_model: 16, heads: 2, vocab: 257, ctx: 32 }
+train { model net; seq_len 32; batch 8; optimizer adamw(lr = 3e-3) }
+phase a for 5 steps { mix { p: 1 } }
+)";
+  auto refused = recipec({"check", (root_ / "body.recipe").string()});
+  EXPECT_EQ(refused.rc, 1) << refused.out;
+  EXPECT_NE(refused.out.find("error[E0402]: `tables/web.parquet` has no column `body`"), std::string::npos) << refused.out;
+  EXPECT_NE(refused.out.find("its string columns are `text`"), std::string::npos) << refused.out;
+}
+
 // A Hugging Face tokenizer.json (Llama-3's: 128,256 ids, past uint16) end to end: check,
 // tokenizing into uint32 shards, training and evaluation.
 TEST_F(MethodsTable, ALlama3TokenizerJsonTrainsPastSixteenBitIds) {

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/data/DataError.h"
+#include "runtime/data/formats/Columnar.h"
 
 #ifdef RECIPEC_HAVE_ZLIB
 #include <zlib.h>
@@ -83,6 +84,8 @@ std::string notText(const std::string& path, std::string_view bytes, bool comple
 }
 
 }  // namespace
+
+std::string fileHead(const std::string& path) { return headOf(path); }
 
 bool codecBuiltIn(Codec c) {
 #ifdef RECIPEC_HAVE_ZLIB
@@ -229,6 +232,8 @@ std::string documentField(const std::string& path, const std::string& json_field
 
 std::string probeTextFile(const std::string& path, const std::string& json_field, std::string& help,
                           size_t head_bytes) {
+  // A table (Parquet, Arrow): its column is the documents.
+  if (const Table t = tableKindOf(headOf(path)); t != Table::None) return probeColumn(path, t, json_field, help);
   std::string head;
   try {
     DecodedStream in(path);

@@ -11,6 +11,8 @@
 //     format (images, archives, Parquet, NumPy, executables: formats/Sniff.h), and bytes that
 //     are not UTF-8 text are refused with a DataError naming the file, what it looks like and
 //     what to write instead.
+//   - Parquet and Arrow IPC files are tables: their column `field` (default "text") is the
+//     documents (formats/Columnar.h); `probeTextFile` checks the column is there.
 //   - Document forms (documentForm): with a JSON field, or for *.jsonl / *.ndjson / *.json
 //     (the name without its compression suffix; field "text"), JSON lines, one object per
 //     line; a JSON file whose text starts with `[` is one array of such objects. Any other
@@ -48,6 +50,9 @@ class DecodedStream {
   Codec codec_ = Codec::None;
   std::unique_ptr<Impl> impl_;
 };
+
+// The first bytes of a file (16), raw.
+std::string fileHead(const std::string& path);
 
 // The file's decoded text [0, limit) (limit < 0: all of it), checked to be text.
 std::string readText(const std::string& path, int64_t limit = -1);
