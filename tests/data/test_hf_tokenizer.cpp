@@ -93,6 +93,39 @@ TEST(HfTokenizer, Llama3EdgeCasesMatchHuggingFace) {
   EXPECT_EQ(tok.bosId(), 128000);
 }
 
+// Llama-2's tokenizer.json (TinyLlama's is the same): U+2581 for spaces, byte fallback, BPE
+// over whole texts between added tokens.
+TEST(HfTokenizer, Llama2SentencePieceStyleMatchesHuggingFace) {
+  const std::string dir = dataDir() + "/llama2-hf";
+  ASSERT_TRUE(std::filesystem::exists(dir + "/tokenizer.json") && haveCorpus()) << "run scripts/fetch_data.sh";
+  const auto files = expandGlobs({"data/corpus/*/*/*.jsonl"}, sourceDir());
+  const auto ref = reference(dir + "/tokenizer.json", files);
+  const auto docs = readDocs(files);
+  ASSERT_EQ(ref.size(), docs.size());
+  HfTokenizer tok(dir);
+  size_t tokens = 0, mismatched = 0;
+  for (size_t i = 0; i < docs.size(); ++i) {
+    const auto ours = tok.encode(docs[i]);
+    tokens += ref[i].size();
+    if (ours != ref[i] && ++mismatched <= 3) ADD_FAILURE() << "document " << i << " differs from tokenizers";
+    if (i % 5 == 0) EXPECT_EQ(tok.decode(ours), docs[i]) << "round trip of document " << i;
+  }
+  EXPECT_EQ(mismatched, 0u);
+  std::printf("[ parity  ] hf (Llama-2 tokenizer.json, SentencePiece-style) vs tokenizers: %zu documents, "
+              "%zu tokens compared, %zu differ\n", docs.size(), tokens, mismatched);
+  // Edge cases: CJK and emoji through byte fallback, whitespace runs, special tokens in text.
+  const std::vector<std::string> cases = {"Hello world", "  two  spaces ", "\xe4\xb8\xad\xe6\x96\x87 \xf0\x9f\x98\x80!",
+                                          "tabs\tand\nnewlines\n\n", "<s>x</s> y", std::string(200, ' ') + "z", "DON'T 12345"};
+  TempDir tmp;
+  std::string jsonl;
+  for (const auto& c : cases) jsonl += nlohmann::json({{"text", c}}).dump() + "\n";
+  writeFile(tmp / "edge.jsonl", jsonl);
+  const auto edge = reference(dir + "/tokenizer.json", {tmp / "edge.jsonl"});
+  for (size_t i = 0; i < cases.size(); ++i) EXPECT_EQ(tok.encode(cases[i]), edge[i]) << "case " << i << ": " << cases[i];
+  EXPECT_EQ(tok.eotId(), 2);
+  EXPECT_EQ(tok.bosId(), 1);
+}
+
 TEST(HfTokenizer, UnsupportedComponentsAreRefusedByName) {
   TempDir tmp;
   auto expectRefused = [&](const nlohmann::json& j, const std::string& part) {
@@ -106,7 +139,7 @@ TEST(HfTokenizer, UnsupportedComponentsAreRefusedByName) {
   };
   nlohmann::json metaspace = {{"model", {{"type", "BPE"}, {"byte_fallback", true}, {"vocab", {{"a", 0}}}, {"merges", nlohmann::json::array()}}},
                               {"normalizer", nullptr}, {"pre_tokenizer", {{"type", "Metaspace"}}}};
-  expectRefused(metaspace, "uses byte_fallback");
+  expectRefused(metaspace, "uses byte_fallback without the SentencePiece normalizer");
   metaspace["model"]["byte_fallback"] = false;
   expectRefused(metaspace, "its pre-tokenizer is Metaspace");
   expectRefused({{"model", {{"type", "WordPiece"}}}}, "its model is WordPiece");
