@@ -327,7 +327,7 @@ void Checker::checkDataset(const ast::DatasetDecl& ds) {
   }
   if (auto pat = string(c.fields[0].value.get(), "the dataset pattern")) {
     missingFile(*pat, c.fields[0].value->range, "dataset pattern", c.fields[0].value.get());
-    if (c.text == "text") checkTextData(c, *pat);
+    checkTextData(c, *pat);
   }
   bool hasTokenizer = false;
   for (size_t i = 1; i < c.fields.size(); ++i) {
@@ -372,24 +372,38 @@ void Checker::checkDataset(const ast::DatasetDecl& ds) {
   }
 }
 
-// The first file a text dataset matches, read as prepare will read it (its first 64 KiB,
-// decompressed): a recipe whose data is not text in the form it says fails here, at the
-// dataset, not minutes into a run (runtime/data/formats/TextFiles.h is the one reader).
+// The first file a dataset matches, read as the run will: for text(...) its first 64 KiB,
+// decompressed, in the form its name and `field` say; for shards(...) its header. A recipe
+// whose data is not what it says fails here, at the dataset, not minutes into a run
+// (runtime/data/formats/TextFiles.h is the one reader).
 void Checker::checkTextData(const Expr& source, const std::string& pattern) {
   if (!opt_.checkFiles) return;
   glob_t g{};
   std::string first;
   if (::glob(pattern.c_str(), 0, nullptr, &g) == 0)
-    for (size_t i = 0; i < g.gl_pathc && first.empty(); ++i)
-      if (std::filesystem::is_regular_file(g.gl_pathv[i])) first = g.gl_pathv[i];
+    for (size_t i = 0; i < g.gl_pathc && first.empty(); ++i) {
+      const std::string f = g.gl_pathv[i];
+      const bool tokens = f.size() > 4 && (f.compare(f.size() - 4, 4, ".bin") == 0 || f.compare(f.size() - 4, 4, ".npy") == 0);
+      if (std::filesystem::is_regular_file(f) && (source.text != "shards" || tokens)) first = f;  // shards: as the runtime picks
+    }
+  const size_t matched = g.gl_pathc;
   globfree(&g);
+  if (first.empty() && matched > 0 && source.text == "shards") {
+    d_.error("E0402", "`" + pattern + "` matches " + std::to_string(matched) + " file" + (matched == 1 ? "" : "s") +
+                          " but no token file (.bin, .npy)",
+             source.fields[0].value->range, "no token files here")
+        .help = "shards(...) reads llm.c .bin shards, NumPy .npy token arrays and Megatron-LM .bin + .idx pairs; "
+                "for text, use text(...)";
+    return;
+  }
   if (first.empty()) return;  // W0401 says so
   std::string field;
   for (const auto& f : source.fields)
     if (f.name.name == "field")
       if (const Expr* v = resolve(f.value.get()); v && v->kind == K::String) field = v->text;
   std::string help;
-  const std::string why = data::formats::probeTextFile(first, field, help);
+  const std::string why = source.text == "shards" ? data::formats::probeTokenFile(first, help)
+                                                  : data::formats::probeTextFile(first, field, help);
   if (why.empty()) return;
   auto& d = d_.error("E0402", why, source.fields[0].value->range, "the first file this pattern matches");
   d.help = help;

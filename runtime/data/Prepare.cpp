@@ -160,8 +160,9 @@ PrepareResult prepare(const PrepareOptions& o, const Tokenizer& tok) {
       res.text_bytes += r.bytes;
       if (show) {
         double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        std::fprintf(stderr, "\rprepare: %zu/%zu parts  %lld docs  %.2fM tokens  %.1f MB/s   ", i + 1, work.size(),
-                     (long long)res.docs, double(res.tokens) / 1e6, double(res.text_bytes) / 1e6 / std::max(s, 1e-9));
+        std::fprintf(stderr, "\rprepare: %zu/%zu parts  %.1f MB of text  %lld docs  %.2fM tokens  %.1f MB/s   ", i + 1,
+                     work.size(), double(res.text_bytes) / 1e6, (long long)res.docs, double(res.tokens) / 1e6,
+                     double(res.text_bytes) / 1e6 / std::max(s, 1e-9));
       }
     }
     if (!abort) flush();

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -228,6 +229,26 @@ std::string documentField(const std::string& path, const std::string& json_field
   const std::string_view inner = innerName(path);
   if (endsWith(inner, ".jsonl") || endsWith(inner, ".ndjson") || endsWith(inner, ".json")) return "text";
   return "";
+}
+
+std::string probeTokenFile(const std::string& path, std::string& help) {
+  const std::string head = headOf(path);
+  int32_t magic = 0;
+  if (head.size() >= 4) std::memcpy(&magic, head.data(), 4);
+  if (magic == 20240520 || magic == 20240801 || head.rfind("\x93NUMPY", 0) == 0) return "";
+  const std::string_view name(path);
+  if (endsWith(name, ".bin")) {
+    std::ifstream idx(path.substr(0, path.size() - 4) + ".idx", std::ios::binary);
+    char m[9] = {};
+    if (idx.read(m, 9) && std::memcmp(m, "MMIDIDX\0\0", 9) == 0) return "";
+  }
+  const std::string looks = magicOf(head);
+  help = "shards(...) reads llm.c .bin shards (what `recipec prepare` writes), NumPy .npy token arrays and "
+         "Megatron-LM .bin + .idx pairs; for text, use text(...)";
+  if (!looks.empty()) return ticked(path) + " is " + looks + ", not a token file";
+  if (firstNonText(head, false) == std::string_view::npos && !head.empty())
+    return ticked(path) + " looks like text, not a token file";
+  return ticked(path) + " is not a token file (no llm.c or NumPy header, no Megatron .idx beside it)";
 }
 
 std::string probeTextFile(const std::string& path, const std::string& json_field, std::string& help,

@@ -67,4 +67,8 @@ std::string documentField(const std::string& path, const std::string& json_field
 std::string probeTextFile(const std::string& path, const std::string& json_field, std::string& help,
                           size_t head_bytes = 65536);
 
+// What `check` says of a `shards(...)` file: "" when its first bytes are a token file recipec
+// reads (llm.c / recipec .bin, NumPy .npy, a Megatron .bin beside its .idx), else the problem.
+std::string probeTokenFile(const std::string& path, std::string& help);
+
 }  // namespace recipec::data::formats
