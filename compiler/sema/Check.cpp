@@ -402,7 +402,16 @@ void Checker::checkTextData(const Expr& source, const std::string& pattern) {
     if (f.name.name == "field")
       if (const Expr* v = resolve(f.value.get()); v && v->kind == K::String) field = v->text;
   std::string help;
-  const std::string why = source.text == "shards" ? data::formats::probeTokenFile(first, help)
+  // For shards, their tokenizer's vocabulary where check knows it: the first ids must fit.
+  int64_t vocab = 0;
+  for (const auto& f : source.fields)
+    if (f.name.name == "tokenizer")
+      if (const Expr* t = resolve(f.value.get()); t && t->kind == K::Name && s_.tokenizers.count(t->text)) {
+        const Expr& init = *s_.tokenizers.at(t->text)->init;
+        const Expr* path = init.fields.empty() ? nullptr : resolve(init.fields[0].value.get());
+        vocab = tokenizerVocab(init.text, path && path->kind == K::String ? path->text : "").value_or(0);
+      }
+  const std::string why = source.text == "shards" ? data::formats::probeTokenFile(first, help, vocab)
                                                   : data::formats::probeTextFile(first, field, help);
   if (why.empty()) return;
   auto& d = d_.error("E0402", why, source.fields[0].value->range, "the first file this pattern matches");

@@ -38,6 +38,8 @@ bool isRanking(const ast::Rule& r) {
 // Ids a built-in tokenizer can produce: bytes() 257 (256 bytes and end-of-text, as
 // runtime/data/Tokenizer.h), gpt2_bpe the entries of its encoder.json. nullopt when only the
 // run can tell (sentencepiece, or files not there yet).
+}  // namespace
+
 std::optional<int64_t> tokenizerVocab(const std::string& kind, const std::string& path) {
   if (kind == "bytes") return 257;
   if (kind == "hf") {  // the model's vocabulary and the added tokens: the largest id + 1
@@ -61,6 +63,7 @@ std::optional<int64_t> tokenizerVocab(const std::string& kind, const std::string
   return int64_t(j.size());
 }
 
+namespace {
 }  // namespace
 
 void Checker::checkVocabulary() {

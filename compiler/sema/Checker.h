@@ -97,6 +97,10 @@ class Checker {
 
 std::string fmtNumber(double v);
 
+// Ids a built-in tokenizer can produce (bytes 257; gpt2_bpe and hf from their files), or
+// nullopt when only the run can tell (CheckWhole.cpp).
+std::optional<int64_t> tokenizerVocab(const std::string& kind, const std::string& path);
+
 using ast::kMaxWhole;
 inline bool isWhole(double v) { return v == std::floor(v) && std::fabs(v) <= kMaxWhole; }
 // ", at most 2^53" for a whole number past kMaxWhole, else "": the end of a "(need ...)".

@@ -231,16 +231,60 @@ std::string documentField(const std::string& path, const std::string& json_field
   return "";
 }
 
-std::string probeTokenFile(const std::string& path, std::string& help) {
+namespace {
+
+// The first id at or past `vocab` (or negative) in `width`-byte tokens from `offset`, within
+// 64 KiB: "" or the message naming the file and token offset.
+std::string firstIdPast(const std::string& path, size_t offset, size_t width, bool is_signed, int64_t vocab) {
+  std::ifstream in(path, std::ios::binary);
+  in.seekg(std::streamoff(offset));
+  std::string bytes(65536, '\0');
+  in.read(bytes.data(), std::streamsize(bytes.size()));
+  bytes.resize(size_t(in.gcount()));
+  for (size_t i = 0; i + width <= bytes.size(); i += width) {
+    int64_t id = 0;
+    if (width == 2) { uint16_t v; std::memcpy(&v, bytes.data() + i, 2); id = v; }
+    else if (is_signed) { int32_t v; std::memcpy(&v, bytes.data() + i, 4); id = v; }
+    else { uint32_t v; std::memcpy(&v, bytes.data() + i, 4); id = v; }
+    if (id < 0 || id >= vocab)
+      return ticked(path) + " holds token id " + std::to_string(id) + " at token offset " + std::to_string(i / width) +
+             ", past the " + std::to_string(vocab) + " ids of its tokenizer";
+  }
+  return "";
+}
+
+}  // namespace
+
+std::string probeTokenFile(const std::string& path, std::string& help, int64_t vocab) {
   const std::string head = headOf(path);
-  int32_t magic = 0;
-  if (head.size() >= 4) std::memcpy(&magic, head.data(), 4);
-  if (magic == 20240520 || magic == 20240801 || head.rfind("\x93NUMPY", 0) == 0) return "";
+  int32_t magic = 0, version = 0;
+  if (head.size() >= 8) {
+    std::memcpy(&magic, head.data(), 4);
+    std::memcpy(&version, head.data() + 4, 4);
+  }
+  auto ids = [&](size_t offset, size_t width, bool is_signed) {
+    if (vocab <= 0) return std::string();
+    std::string why = firstIdPast(path, offset, width, is_signed, vocab);
+    if (!why.empty()) help = "name the tokenizer that made these tokens, or a model `vocab` that covers them";
+    return why;
+  };
+  if (magic == 20240520 || magic == 20240801) return ids(1024, magic == 20240520 && version == 1 ? 2 : 4, false);
+  if (head.rfind("\x93NUMPY", 0) == 0 && head.size() >= 10) {
+    std::ifstream in(path, std::ios::binary);
+    std::string h(512, '\0');
+    in.read(h.data(), std::streamsize(h.size()));
+    const bool v1 = static_cast<unsigned char>(h[6]) == 1;
+    const size_t len = v1 ? size_t(static_cast<unsigned char>(h[8])) | size_t(static_cast<unsigned char>(h[9])) << 8
+                          : size_t(static_cast<unsigned char>(h[8])) | size_t(static_cast<unsigned char>(h[9])) << 8 |
+                                size_t(static_cast<unsigned char>(h[10])) << 16;
+    const bool u2 = h.find("u2'") != std::string::npos, i4 = h.find("<i4'") != std::string::npos;
+    return ids((v1 ? 10 : 12) + len, u2 ? 2 : 4, i4);
+  }
   const std::string_view name(path);
   if (endsWith(name, ".bin")) {
     std::ifstream idx(path.substr(0, path.size() - 4) + ".idx", std::ios::binary);
-    char m[9] = {};
-    if (idx.read(m, 9) && std::memcmp(m, "MMIDIDX\0\0", 9) == 0) return "";
+    char m[18] = {};
+    if (idx.read(m, 18) && std::memcmp(m, "MMIDIDX\0\0", 9) == 0) return ids(0, m[17] == 8 ? 2 : 4, m[17] == 4);
   }
   const std::string looks = magicOf(head);
   help = "shards(...) reads llm.c .bin shards (what `recipec prepare` writes), NumPy .npy token arrays and "

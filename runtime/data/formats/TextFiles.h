@@ -69,6 +69,7 @@ std::string probeTextFile(const std::string& path, const std::string& json_field
 
 // What `check` says of a `shards(...)` file: "" when its first bytes are a token file recipec
 // reads (llm.c / recipec .bin, NumPy .npy, a Megatron .bin beside its .idx), else the problem.
-std::string probeTokenFile(const std::string& path, std::string& help);
+// With `vocab` > 0 the first 64 KiB of ids are checked against it too.
+std::string probeTokenFile(const std::string& path, std::string& help, int64_t vocab = 0);
 
 }  // namespace recipec::data::formats

@@ -39,7 +39,7 @@ recipe.mixture @m {
 
 // -----
 
-// expected-error @+1 {{tokenizer `t` has unknown kind `gpt3_bpe` (expected gpt2_bpe, sentencepiece or bytes)}}
+// expected-error @+1 {{tokenizer `t` has unknown kind `gpt3_bpe` (expected gpt2_bpe, hf, sentencepiece or bytes)}}
 recipe.tokenizer @t = "gpt3_bpe" {path = "x"}
 
 // -----
