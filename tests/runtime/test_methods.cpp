@@ -398,7 +398,8 @@ phase a for 1 steps { mix { n: 1 } }
 )";
   auto refused = recipec({"run", (root_ / "bad.recipe").string(), "--run-dir", runDir("bad"), "--quiet"});
   EXPECT_EQ(refused.rc, 1) << refused.out;
-  EXPECT_NE(refused.out.find("x.npy` holds token id 70000 at token offset 3, but its tokenizer has only 257 ids"),
+  // `run` checks first: the first 64 KiB of ids against the tokenizer, at the dataset's line.
+  EXPECT_NE(refused.out.find("error[E0402]: `tokens/bad/x.npy` holds token id 70000 at token offset 3, past the 257 ids"),
             std::string::npos) << refused.out;
 }
 
