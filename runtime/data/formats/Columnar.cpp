@@ -96,8 +96,7 @@ void readColumn(const std::string& path, Table kind, const std::string& field,
     check(reader->GetSchema(&schema), path);
     const int col = stringField(*schema, path, name);
     for (int g = 0; g < reader->num_row_groups(); ++g) {  // one row group in memory at a time
-      std::shared_ptr<arrow::Table> t;
-      check(reader->ReadRowGroup(g, {col}, &t), path);
+      const auto t = orThrow(reader->ReadRowGroup(g, std::vector<int>{col}), path);
       for (const auto& chunk : t->column(0)->chunks()) eachString(*chunk, on_doc);
     }
   } else if (kind == Table::ArrowFile) {
