@@ -1,6 +1,7 @@
 // Parser.cpp — ANTLR parse tree -> AST, and syntax errors in the language's own words.
 #include "compiler/parse/Parser.h"
 #include "compiler/parse/SyntaxErrors.h"
+#include "runtime/data/formats/Sniff.h"
 
 #include <algorithm>
 #include <charconv>
@@ -392,25 +393,6 @@ std::optional<double> parseNumber(const std::string& text) {
   return v;
 }
 
-// Offset of the first byte that breaks UTF-8, or npos. The lexer needs valid UTF-8.
-static size_t firstInvalidUtf8(const std::string& s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    unsigned char c = s[i];
-    size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    if (n == 0 || i + n > s.size()) return i;
-    for (size_t k = 1; k < n; ++k)
-      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return i;
-    unsigned char c1 = n > 1 ? static_cast<unsigned char>(s[i + 1]) : 0;
-    if (n == 2 && c < 0xC2) return i;                       // overlong
-    if (n == 3 && c == 0xE0 && c1 < 0xA0) return i;         // overlong
-    if (n == 3 && c == 0xED && c1 >= 0xA0) return i;        // UTF-16 surrogate
-    if (n == 4 && (c > 0xF4 || (c == 0xF0 && c1 < 0x90) || (c == 0xF4 && c1 >= 0x90))) return i;
-    i += n;
-  }
-  return std::string::npos;
-}
-
 // The parser and the AST builder recurse once per level of `(`, `{` and unary `-`, so
 // nesting is bounded before parsing: a deeply nested input is an error at the level that
 // crosses the limit, never a stack overflow. One pass over the tokens: linear.
@@ -434,7 +416,8 @@ static bool nestingWithinLimit(antlr4::CommonTokenStream& tokens, diag::FileId i
 std::optional<ast::File> parseFile(const diag::SourceManager& sm, diag::FileId id,
                                    diag::DiagnosticEngine& diags) {
   const diag::SourceFile& src = sm.file(id);
-  if (size_t bad = firstInvalidUtf8(src.text); bad != std::string::npos) {
+  // The lexer needs valid UTF-8 (runtime/data/formats/Sniff.h: the one UTF-8 check).
+  if (size_t bad = data::formats::firstInvalidUtf8(src.text); bad != std::string::npos) {
     uint32_t line = 1, col = 1;
     for (size_t i = 0; i < bad; ++i) {
       if (src.text[i] == '\n') { ++line; col = 1; } else { ++col; }

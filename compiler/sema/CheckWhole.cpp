@@ -40,7 +40,9 @@ bool isRanking(const ast::Rule& r) {
 // run can tell (sentencepiece, or files not there yet).
 }  // namespace
 
-std::optional<int64_t> tokenizerVocab(const std::string& kind, const std::string& path) {
+namespace {
+
+std::optional<int64_t> readTokenizerVocab(const std::string& kind, const std::string& path) {
   if (kind == "bytes") return 257;
   if (kind == "hf") {  // the model's vocabulary and the added tokens: the largest id + 1
     std::error_code ec;
@@ -61,6 +63,18 @@ std::optional<int64_t> tokenizerVocab(const std::string& kind, const std::string
   nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object() || j.empty()) return std::nullopt;  // the runtime reports a damaged file
   return int64_t(j.size());
+}
+
+}  // namespace
+
+std::optional<int64_t> tokenizerVocab(const std::string& kind, const std::string& path) {
+  // Once per tokenizer and process: the vocabulary check and each shards dataset ask, and an
+  // hf tokenizer.json is megabytes of JSON.
+  static std::map<std::string, std::optional<int64_t>> known;
+  const std::string key = kind + "\n" + path;
+  auto it = known.find(key);
+  if (it == known.end()) it = known.emplace(key, readTokenizerVocab(kind, path)).first;
+  return it->second;
 }
 
 namespace {

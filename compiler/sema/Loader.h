@@ -17,6 +17,7 @@
 
 #include "compiler/ast/AST.h"
 #include "compiler/diag/Diagnostics.h"
+#include "runtime/plan/Plan.h"
 
 namespace recipec::sema {
 
@@ -81,7 +82,12 @@ class Program {
     return it == bases_.end() ? nullptr : it->second;
   }
 
+  // The plan the last check resolved (compiler/mlir/Compile.h, checkResolves), so that a
+  // command compiling after its checks does not run the pipeline a second time.
+  std::optional<plan::Plan>& resolvedPlan() { return resolved_plan_; }
+
  private:
+  std::optional<plan::Plan> resolved_plan_;
   const ast::File* loadFile(const std::string& path, diag::SourceRange importedAt,
                             std::vector<std::string>& stack);
   const ast::File* parseLoaded(const std::string& canonical, const std::string& display,

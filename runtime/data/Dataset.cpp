@@ -11,6 +11,8 @@
 #include <random>
 
 #include "runtime/data/DataError.h"
+#include "runtime/data/formats/Sniff.h"
+#include "runtime/data/formats/TextFiles.h"
 #include "runtime/data/Sha256.h"
 #include "runtime/data/TextInput.h"
 
@@ -19,9 +21,7 @@ namespace fs = std::filesystem;
 namespace recipec::data {
 namespace {
 
-bool endsWith(const std::string& s, const std::string& suf) {
-  return s.size() >= suf.size() && s.compare(s.size() - suf.size(), suf.size(), suf) == 0;
-}
+using formats::endsWith;
 
 std::vector<std::string> shardsOfManifest(const fs::path& dir) {
   std::ifstream in(dir / "manifest.json");
@@ -77,7 +77,7 @@ std::vector<std::string> datasetShardPaths(const plan::Dataset& ds, const plan::
   const std::vector<std::string> files = expandGlobs(ds.paths, base_dir);
   Sha256 key;
   key.update("recipec-token-cache-v1\n" + tokenizerFingerprint(*tok, base_dir) + "\n" + ds.json_field + "\n");
-  for (const auto& f : files) key.update(sha256File(f) + " " + effectiveJsonField(f, ds.json_field) + "\n");
+  for (const auto& f : files) key.update(sha256File(f) + " " + formats::documentField(f, ds.json_field) + "\n");
   const fs::path root = cache_root.empty() ? fs::path(defaultCacheRoot()) : fs::path(cache_root);
   const fs::path dir = root / "tokens" / (ds.name + "-" + key.hexDigest().substr(0, 20));
   if (fs::exists(dir / "manifest.json")) return shardsOfManifest(dir);

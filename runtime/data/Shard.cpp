@@ -1,6 +1,8 @@
 // Shard.cpp — shard writer, mmap reader and the checks that name what is wrong with a file.
 #include "runtime/data/Shard.h"
 
+#include "runtime/data/formats/TokenFiles.h"
+
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -93,69 +95,6 @@ bool isNpy(int fd) {
   return ::pread(fd, head, 6, 0) == 6 && std::memcmp(head, "\x93NUMPY", 6) == 0;
 }
 
-// `x.bin` beside `x.idx` whose magic is Megatron-LM's: the path of the index, else "".
-std::string megatronIndexOf(const std::string& path) {
-  if (path.size() < 4 || path.compare(path.size() - 4, 4, ".bin") != 0) return "";
-  const std::string idx = path.substr(0, path.size() - 4) + ".idx";
-  std::ifstream in(idx, std::ios::binary);
-  char magic[9];
-  if (!in.read(magic, 9) || std::memcmp(magic, "MMIDIDX\0\0", 9) != 0) return "";
-  return idx;
-}
-
-struct NpyLayout {
-  size_t width = 0, offset = 0;
-  int64_t count = 0;
-  bool is_signed = false;
-};
-
-// NumPy's .npy: magic, version, a header dict ('descr', 'fortran_order', 'shape'), the data.
-NpyLayout npyLayout(const std::string& path, const uint8_t* map, size_t size) {
-  NpyLayout l;
-  const int major = map[6];
-  size_t header_len = 0, start = 0;
-  if (major == 1) {
-    header_len = size_t(map[8]) | size_t(map[9]) << 8;
-    start = 10;
-  } else if ((major == 2 || major == 3) && size >= 12) {
-    header_len = size_t(map[8]) | size_t(map[9]) << 8 | size_t(map[10]) << 16 | size_t(map[11]) << 24;
-    start = 12;
-  } else {
-    fail(path, "is a .npy of unsupported version " + std::to_string(major));
-  }
-  if (start + header_len > size) fail(path, "is truncated inside its .npy header");
-  const std::string header(reinterpret_cast<const char*>(map) + start, header_len);
-  auto field = [&](const std::string& key) {
-    const size_t at = header.find("'" + key + "'");
-    if (at == std::string::npos) fail(path, "has a .npy header without '" + key + "'");
-    const size_t colon = header.find(':', at);
-    return header.substr(colon + 1);
-  };
-  const std::string descr = field("descr");
-  const size_t q1 = descr.find('\''), q2 = descr.find('\'', q1 + 1);
-  const std::string type = q1 == std::string::npos || q2 == std::string::npos ? "" : descr.substr(q1 + 1, q2 - q1 - 1);
-  if (type == "<u2" || type == "|u2") l.width = 2;
-  else if (type == "<u4") l.width = 4;
-  else if (type == "<i4") { l.width = 4; l.is_signed = true; }
-  else
-    fail(path, "is a .npy array of `" + type + "`; token arrays are uint16 (<u2), uint32 (<u4) or int32 (<i4)");
-  if (field("fortran_order").find("True") < field("fortran_order").find(','))
-    fail(path, "is a Fortran-ordered .npy array; token arrays are 1-D");
-  const std::string shape = field("shape");
-  const size_t open = shape.find('('), close = shape.find(')');
-  const std::string dims = shape.substr(open + 1, close - open - 1);
-  const size_t comma = dims.find(',');
-  if (comma == std::string::npos || dims.find_first_not_of(" ", comma + 1) != std::string::npos)
-    fail(path, "is a .npy array of shape (" + dims + "); token arrays are 1-D (N,)");
-  l.count = std::stoll(dims.substr(0, comma));
-  l.offset = start + header_len;
-  const size_t expected = l.offset + size_t(l.count) * l.width;
-  if (size != expected)
-    fail(path, "holds " + std::to_string(size - l.offset) + " bytes of data, but its .npy header declares " +
-                   std::to_string(l.count) + " tokens (" + std::to_string(size_t(l.count) * l.width) + " bytes)");
-  return l;
-}
-
 struct MegatronLayout {
   size_t width = 0;
   bool is_signed = false;
@@ -222,7 +161,7 @@ ShardReader::ShardReader(const std::string& path, int32_t eot_id, Verify verify)
   }
   map_size_ = size_t(st.st_size);
   const bool npy = map_size_ >= 10 && isNpy(fd);
-  const std::string idx = npy ? std::string() : megatronIndexOf(path);
+  const std::string idx = npy ? std::string() : formats::megatronIndexOf(path);
   if (!npy && idx.empty() && map_size_ < kHeaderBytes) {
     ::close(fd);
     fail(path, "is truncated: " + std::to_string(map_size_) + " bytes, but the header alone is 1024");
@@ -236,7 +175,7 @@ ShardReader::ShardReader(const std::string& path, int32_t eot_id, Verify verify)
     size_t width = 0;
     bool megatron_docs = false;
     if (npy) {
-      const NpyLayout l = npyLayout(path, map_, map_size_);
+      const formats::NpyLayout l = formats::npyLayout(path, std::string_view(reinterpret_cast<const char*>(map_), map_size_), map_size_);
       width = l.width;
       signed_ = l.is_signed;
       num_tokens_ = l.count;

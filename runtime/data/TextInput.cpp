@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/data/DataError.h"
+#include "runtime/data/formats/Sniff.h"
 #include "runtime/data/Tokenizer.h"
 #include "runtime/data/formats/Columnar.h"
 #include "runtime/data/formats/TextFiles.h"
@@ -62,9 +63,7 @@ void matchFrom(const fs::path& dir, const std::vector<std::string>& comps, size_
   }
 }
 
-bool endsWith(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
+using formats::endsWith;
 
 }  // namespace
 
@@ -96,10 +95,6 @@ std::vector<std::string> expandGlobs(const std::vector<std::string>& patterns, c
   return result;
 }
 
-std::string effectiveJsonField(const std::string& path, const std::string& json_field) {
-  return formats::documentField(path, json_field);
-}
-
 std::string readFileRange(const std::string& path, int64_t begin, int64_t end) {
   FILE* f = std::fopen(path.c_str(), "rb");
   if (!f) throw DataError("cannot read `" + path + "`: " + std::strerror(errno));
@@ -120,7 +115,7 @@ std::vector<TextWork> splitTextWork(const std::vector<std::string>& files, const
   std::vector<TextWork> work;
   std::vector<char> buf(1 << 20);
   for (const std::string& path : files) {
-    const std::string field = effectiveJsonField(path, json_field);
+    const std::string field = formats::documentField(path, json_field);
     std::error_code ec;
     const int64_t size = int64_t(fs::file_size(path, ec));
     if (ec) throw DataError("cannot read `" + path + "`: " + ec.message());

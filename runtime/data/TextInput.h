@@ -29,9 +29,6 @@ namespace recipec::data {
 
 std::vector<std::string> expandGlobs(const std::vector<std::string>& patterns, const std::string& base_dir);
 
-// The field to read from `path` given the user's json_field ("" = plain document file).
-std::string effectiveJsonField(const std::string& path, const std::string& json_field);
-
 // One unit of tokenizing work: a byte range of a file.
 struct TextWork {
   std::string path;

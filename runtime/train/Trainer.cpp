@@ -268,16 +268,6 @@ void Run::writeRunFiles(bool resumed) {
 
 // A resume may run on another machine or process count: run.json says what runs now
 // (world_size, device, ...) and keeps each start in `starts`, the first one included.
-// The newest checkpoint folder of the run, for advice ("" when there is none).
-static std::string newestCheckpoint(const std::string& checkpoints) {
-  std::string newest;
-  std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator(checkpoints, ec))
-    if (e.is_directory() && e.path().filename().string().rfind("step_", 0) == 0 && e.path().string() > newest)
-      newest = e.path().string();
-  return newest;
-}
-
 // A resume reads the data the run started on, or nothing: its checkpoint's place in the
 // blocks (and so every later batch) means only that data.
 void Run::checkSources(bool resumed) {
@@ -295,7 +285,7 @@ void Run::checkSources(bool resumed) {
   }
   const std::string changed = data::sourcesChanged(then, now);
   if (changed.empty()) return;
-  const std::string ckpt = newestCheckpoint(dir_->checkpoints());
+  const std::string ckpt = ckpt_->latest().value_or("");
   throw UserError("the data changed since run `" + dir_->path() + "` started: " + changed +
                   "; a resume reads the data its checkpoint points into, so it cannot continue on this data"
                   "\n  = help: restore the file to resume" +
@@ -398,11 +388,11 @@ RunResult Run::execute() {
   run_path_ = comm_->broadcastString(lead ? dir_->path() : std::string());
   const bool started = comm_->broadcastString(lead && resume && dir_->started() ? "1" : "0") == "1";
   if (lead) writeRunFiles(started);
-  if (lead) checkSources(started);
   if (const char* out = std::getenv("RECIPEC_RUN_DIR_OUT"); out && lead) {
     std::ofstream(out) << run_path_ << "\n";  // for `recipec run`'s advice if this process is killed
   }
   ckpt_ = std::make_unique<Checkpointer>(run_path_ + "/checkpoints", plan_.checkpoint.keep);
+  if (lead) checkSources(started);
   std::optional<int64_t> from;
   startupMark("run directory");
   if (started) {

@@ -9,6 +9,7 @@
 // false a UTF-8 sequence cut by the end of `bytes` is not an error (a file's head).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -72,27 +73,37 @@ inline std::string magicOf(std::string_view head) {
   return "";
 }
 
-inline size_t firstNonText(std::string_view s, bool complete) {
+// The offset of the first byte that breaks UTF-8 (overlong forms, UTF-16 surrogates and code
+// points past U+10FFFF included), npos when there is none. With `complete` false a sequence
+// cut by the end of `s` is not an error (a file's head). The recipe parser uses it too.
+inline size_t firstInvalidUtf8(std::string_view s, bool complete = true) {
   size_t i = 0;
   while (i < s.size()) {
     const unsigned char c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) {
-      if (c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f') return i;
-      if (c == 0x7f) return i;
       ++i;
       continue;
     }
     const size_t n = (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
     if (n == 0 || c < 0xC2 || c > 0xF4) return i;
-    if (i + n > s.size()) return complete ? i : std::string_view::npos;  // cut by the head's end
+    if (i + n > s.size()) return complete ? i : std::string_view::npos;
     for (size_t k = 1; k < n; ++k)
       if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return i;
     const unsigned char c1 = static_cast<unsigned char>(s[i + 1]);
     if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 >= 0xA0) || (c == 0xF0 && c1 < 0x90) || (c == 0xF4 && c1 >= 0x90))
-      return i;  // overlong, a UTF-16 surrogate, or past U+10FFFF
+      return i;
     i += n;
   }
   return std::string_view::npos;
+}
+
+inline size_t firstNonText(std::string_view s, bool complete) {
+  size_t at = firstInvalidUtf8(s, complete);
+  for (size_t i = 0; i < std::min(at, s.size()); ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f') || c == 0x7f) return i;
+  }
+  return at;
 }
 
 }  // namespace recipec::data::formats

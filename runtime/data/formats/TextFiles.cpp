@@ -4,13 +4,16 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "runtime/data/DataError.h"
+#include "runtime/data/Shard.h"  // the llm.c header constants
 #include "runtime/data/formats/Columnar.h"
+#include "runtime/data/formats/TokenFiles.h"
 
 #ifdef RECIPEC_HAVE_ZLIB
 #include <zlib.h>
@@ -50,9 +53,8 @@ std::string mismatch(const std::string& path, const std::string& head, std::stri
            (looks.empty() ? "" : " (it is " + looks + ")");
   }
   if (named == Codec::None && !looks.empty()) {
-    if (looks == "a Parquet file" || looks == "an Arrow IPC file")
-      help = "write its text column to JSON lines (one {\"text\": ...} object per line), gzip- or zstd-compressed if you like";
-    else if (looks == "a NumPy array (.npy)")
+    // (Parquet and Arrow never get here: they are tables, read by column: Columnar.h.)
+    if (looks == "a NumPy array (.npy)")
       help = "token arrays are not text: convert them to llm.c .bin shards for `shards(...)`";
     else if (looks == "bzip2 data" || looks == "xz data" || looks == "lz4 data")
       help = "recompress it with gzip or zstd (.gz, .zst), which `text(...)` reads";
@@ -268,23 +270,27 @@ std::string probeTokenFile(const std::string& path, std::string& help, int64_t v
     if (!why.empty()) help = "name the tokenizer that made these tokens, or a model `vocab` that covers them";
     return why;
   };
-  if (magic == 20240520 || magic == 20240801) return ids(1024, magic == 20240520 && version == 1 ? 2 : 4, false);
-  if (head.rfind("\x93NUMPY", 0) == 0 && head.size() >= 10) {
+  if (magic == kShardMagic || magic == kLlmcLlama3Magic)
+    return ids(kShardHeaderInts * sizeof(int32_t), magic == kShardMagic && version == 1 ? 2 : 4, false);
+  if (head.rfind("\x93NUMPY", 0) == 0) {
     std::ifstream in(path, std::ios::binary);
-    std::string h(512, '\0');
-    in.read(h.data(), std::streamsize(h.size()));
-    const bool v1 = static_cast<unsigned char>(h[6]) == 1;
-    const size_t len = v1 ? size_t(static_cast<unsigned char>(h[8])) | size_t(static_cast<unsigned char>(h[9])) << 8
-                          : size_t(static_cast<unsigned char>(h[8])) | size_t(static_cast<unsigned char>(h[9])) << 8 |
-                                size_t(static_cast<unsigned char>(h[10])) << 16;
-    const bool u2 = h.find("u2'") != std::string::npos, i4 = h.find("<i4'") != std::string::npos;
-    return ids((v1 ? 10 : 12) + len, u2 ? 2 : 4, i4);
+    std::string first(65536, '\0');
+    in.read(first.data(), std::streamsize(first.size()));
+    first.resize(size_t(in.gcount()));
+    std::error_code ec;
+    try {
+      const NpyLayout l = npyLayout(path, first, size_t(std::filesystem::file_size(path, ec)));
+      return ids(l.offset, l.width, l.is_signed);
+    } catch (const DataError& e) {
+      help = "token arrays are 1-D NumPy arrays of uint16, uint32 or int32";
+      return e.what();
+    }
   }
-  const std::string_view name(path);
-  if (endsWith(name, ".bin")) {
-    std::ifstream idx(path.substr(0, path.size() - 4) + ".idx", std::ios::binary);
+  if (const std::string idx = megatronIndexOf(path); !idx.empty()) {
+    std::ifstream in(idx, std::ios::binary);
     char m[18] = {};
-    if (idx.read(m, 18) && std::memcmp(m, "MMIDIDX\0\0", 9) == 0) return ids(0, m[17] == 8 ? 2 : 4, m[17] == 4);
+    in.read(m, 18);
+    return ids(0, m[17] == 8 ? 2 : 4, m[17] == 4);  // the dtype code: 8 uint16, 4 int32
   }
   const std::string looks = magicOf(head);
   help = "shards(...) reads llm.c .bin shards (what `recipec prepare` writes), NumPy .npy token arrays and "
